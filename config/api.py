@@ -1,0 +1,76 @@
+"""The assembled JSON API: one NinjaAPI, one router per app, session or bearer-token auth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from gaoxin.accounts.models import ApiToken
+
+        found = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=ApiToken.hash(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if found is None:
+            return None
+        ApiToken.objects.filter(pk=found.pk).update(last_used_at=timezone.now())
+        request.user = found.user
+        return found.user
+
+
+class SessionAuth(APIKeyCookie):
+    """Django session, with CSRF checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Gaoxin API",
+    version="1.0",
+    description="高新区管理平台 JSON API。认证:会话(浏览器)或 Authorization: Bearer <令牌>。",
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def validation_errors(request: HttpRequest, exc: ValidationError) -> Any:
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query")]
+        fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
+    return api.create_response(request, {"detail": "输入有误", "errors": fields}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> Any:
+    return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
+
+
+def _register_routers() -> None:
+    from gaoxin.core.api import router as core_router
+    from gaoxin.registry.api import router as registry_router
+
+    api.add_router("/core", core_router)
+    api.add_router("/registry", registry_router)
+
+
+_register_routers()

@@ -1,0 +1,19 @@
+"""Test overrides: fast hashing, in-memory cache, no manifest for static files."""
+
+import os
+
+os.environ.setdefault("GAOXIN_DEBUG", "false")
+os.environ.setdefault("GAOXIN_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+LANGUAGE_CODE = "zh-hans"

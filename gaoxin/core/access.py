@@ -1,0 +1,55 @@
+"""The one place scoped objects are fetched for a user. Anything not visible answers 404."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from gaoxin.accounts.roles import Cap
+
+if TYPE_CHECKING:
+    from gaoxin.registry.models import Enterprise
+
+
+def require(user: Any, cap: str) -> None:
+    """404 rather than 403: do not reveal that a page exists to someone who may not use it."""
+    if not (user.is_authenticated and user.can(cap)):
+        raise Http404
+
+
+def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
+    from gaoxin.registry.models import Enterprise
+
+    if not user.is_authenticated:
+        return Enterprise.objects.none()
+    if user.can(Cap.REGISTRY_VIEW_ALL):
+        return Enterprise.objects.all()
+    if user.can(Cap.REGISTRY_OWN) and user.enterprise_id:
+        return Enterprise.objects.filter(pk=user.enterprise_id)
+    return Enterprise.objects.none()
+
+
+def can_edit_enterprise(user: Any, enterprise: Enterprise) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.can(Cap.REGISTRY_EDIT):
+        return True
+    return user.can(Cap.REGISTRY_OWN) and user.enterprise_id == enterprise.pk
+
+
+def get_enterprise_for_user(user: Any, pk: Any, *, for_edit: bool = False) -> Enterprise:
+    try:
+        enterprise = (
+            enterprises_visible_to(user)
+            .select_related("industry", "sei_category", "chain", "grid")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError) as exc:
+        raise Http404 from exc
+    except enterprises_visible_to(user).model.DoesNotExist as exc:
+        raise Http404 from exc
+    if for_edit and not can_edit_enterprise(user, enterprise):
+        raise Http404
+    return enterprise

@@ -1,0 +1,227 @@
+"""Writes to the registry. Each service validates, writes atomically and leaves audit rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gaoxin.core import audit
+from gaoxin.core.text import pinyin_initials
+from gaoxin.core.validators import normalise_code, uscc_error
+from gaoxin.registry.models import Enterprise, IndustryChain, Qualification
+from gaoxin.registry.rules import default_valid_until
+
+ENTERPRISE_FIELDS = (
+    "uscc",
+    "name",
+    "former_names",
+    "founded_on",
+    "registered_capital",
+    "legal_representative",
+    "address",
+    "industry",
+    "sei_category",
+    "sei_status",
+    "chain",
+    "chain_position",
+    "grid",
+    "status",
+    "size",
+    "is_non_public",
+    "contact_name",
+    "contact_phone",
+    "description",
+)
+AUDITED_ENTERPRISE_FIELDS = (*ENTERPRISE_FIELDS, "name_initials")
+
+
+def _clean_enterprise(enterprise: Enterprise) -> None:
+    enterprise.uscc = normalise_code(enterprise.uscc)
+    error = uscc_error(enterprise.uscc)
+    if error:
+        raise ValidationError({"uscc": error})
+    enterprise.name = enterprise.name.strip()
+    if not enterprise.name:
+        raise ValidationError({"name": _("企业名称不能为空")})
+    enterprise.former_names = ";".join(
+        n.strip() for n in enterprise.former_names.replace(";", ";").split(";") if n.strip()
+    )
+    enterprise.name_initials = pinyin_initials(enterprise.name)
+    if enterprise.founded_on and enterprise.founded_on > timezone.localdate():
+        raise ValidationError({"founded_on": _("成立日期不能晚于今天")})
+    if enterprise.registered_capital is not None and enterprise.registered_capital < 0:
+        raise ValidationError({"registered_capital": _("注册资本不能为负数")})
+    enterprise.full_clean(exclude=["industry", "sei_category", "chain", "grid"])
+
+
+@transaction.atomic
+def enterprise_create(*, data: Mapping[str, Any], acting_user: Any) -> Enterprise:
+    """Creates an enterprise with a valid, unique USCC and leaves one audit row."""
+    enterprise = Enterprise(**{k: v for k, v in data.items() if k in ENTERPRISE_FIELDS})
+    _clean_enterprise(enterprise)
+    enterprise.save()
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE,
+        obj=enterprise,
+        changes=audit.diff({}, audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS)),
+        enterprise_id=enterprise.pk,
+    )
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_update(
+    *, enterprise: Enterprise, data: Mapping[str, Any], acting_user: Any
+) -> Enterprise:
+    """Applies changed fields only; records old and new values; no audit row if nothing changed."""
+    before = audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS)
+    for key, value in data.items():
+        if key in ENTERPRISE_FIELDS:
+            setattr(enterprise, key, value)
+    _clean_enterprise(enterprise)
+    after = audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS)
+    changes = audit.diff(before, after)
+    if not changes:
+        return enterprise
+    enterprise.save(update_fields=[*changes.keys(), "updated_at"])
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE,
+        obj=enterprise,
+        changes=changes,
+        enterprise_id=enterprise.pk,
+    )
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_delete(*, enterprise: Enterprise, acting_user: Any) -> None:
+    """Deletes an enterprise that nothing else refers to; the audit row keeps its last values."""
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.DELETE,
+        obj=enterprise,
+        changes=audit.diff(audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS), {}),
+        enterprise_id=enterprise.pk,
+    )
+    enterprise.delete()
+
+
+QUALIFICATION_FIELDS = (
+    "kind",
+    "level",
+    "subtype",
+    "certificate_no",
+    "recognised_on",
+    "valid_until",
+    "notes",
+)
+
+
+def _clean_qualification(q: Qualification) -> None:
+    if q.recognised_on and not q.valid_until:
+        q.valid_until = default_valid_until(q.kind, q.recognised_on)
+    if q.recognised_on and q.valid_until and q.valid_until < q.recognised_on:
+        raise ValidationError({"valid_until": _("有效期至不能早于认定日期")})
+    if q.kind == Qualification.Kind.RD_INSTITUTION and not q.subtype:
+        raise ValidationError({"subtype": _("研发机构须填写机构类型(如企业技术中心)")})
+    q.full_clean(exclude=["enterprise"], validate_constraints=False)
+    clash = Qualification.objects.filter(
+        enterprise_id=q.enterprise_id,
+        kind=q.kind,
+        subtype=q.subtype,
+        recognised_on=q.recognised_on,
+    ).exclude(pk=q.pk)
+    if clash.exists():
+        raise ValidationError(_("该企业在同一认定日期已有相同资质记录"))
+
+
+@transaction.atomic
+def qualification_create(
+    *, enterprise: Enterprise, data: Mapping[str, Any], acting_user: Any
+) -> Qualification:
+    """Records a qualification; a missing end date defaults by kind (rules.default_valid_until)."""
+    q = Qualification(
+        enterprise=enterprise, **{k: v for k, v in data.items() if k in QUALIFICATION_FIELDS}
+    )
+    _clean_qualification(q)
+    q.save()
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE,
+        obj=q,
+        object_repr=f"{enterprise.name} · {q}",
+        changes=audit.diff({}, audit.snapshot(q, QUALIFICATION_FIELDS)),
+        enterprise_id=enterprise.pk,
+    )
+    return q
+
+
+@transaction.atomic
+def qualification_update(
+    *, qualification: Qualification, data: Mapping[str, Any], acting_user: Any
+) -> Qualification:
+    before = audit.snapshot(qualification, QUALIFICATION_FIELDS)
+    for key, value in data.items():
+        if key in QUALIFICATION_FIELDS:
+            setattr(qualification, key, value)
+    _clean_qualification(qualification)
+    changes = audit.diff(before, audit.snapshot(qualification, QUALIFICATION_FIELDS))
+    if changes:
+        qualification.save(update_fields=list(changes.keys()))
+        audit.record(
+            actor=acting_user,
+            action=audit.AuditEntry.Action.UPDATE,
+            obj=qualification,
+            object_repr=f"{qualification.enterprise.name} · {qualification}",
+            changes=changes,
+            enterprise_id=qualification.enterprise_id,
+        )
+    return qualification
+
+
+@transaction.atomic
+def qualification_delete(*, qualification: Qualification, acting_user: Any) -> None:
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.DELETE,
+        obj=qualification,
+        object_repr=f"{qualification.enterprise.name} · {qualification}",
+        changes=audit.diff(audit.snapshot(qualification, QUALIFICATION_FIELDS), {}),
+        enterprise_id=qualification.enterprise_id,
+    )
+    qualification.delete()
+
+
+CHAIN_FIELDS = ("code", "name", "group", "description", "sort_order", "is_active")
+
+
+@transaction.atomic
+def chain_save(
+    *, chain: IndustryChain | None, data: Mapping[str, Any], acting_user: Any
+) -> IndustryChain:
+    """Creates or edits a zone industry chain (staff configuration)."""
+    creating = chain is None
+    chain = chain or IndustryChain()
+    before = {} if creating else audit.snapshot(chain, CHAIN_FIELDS)
+    for key, value in data.items():
+        if key in CHAIN_FIELDS:
+            setattr(chain, key, value)
+    chain.full_clean()
+    changes = audit.diff(before, audit.snapshot(chain, CHAIN_FIELDS))
+    if not changes:
+        return chain
+    chain.save()
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE if creating else audit.AuditEntry.Action.UPDATE,
+        obj=chain,
+        changes=changes,
+    )
+    return chain
