@@ -32,13 +32,13 @@ ALLOWED_HOSTS = env_list("GAOXIN_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("GAOXIN_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves Swagger UI from its own static files (no CDN: zones run offline)
     "gaoxin.core",
     "gaoxin.accounts",
     "gaoxin.registry",
@@ -114,6 +114,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "static_vendor"]
 (BASE_DIR / "static_vendor").mkdir(exist_ok=True)
 STORAGES = {

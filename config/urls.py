@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
@@ -12,7 +11,6 @@ urlpatterns = [
     path("registry/", include("gaoxin.registry.urls")),
     path("audit/", include("gaoxin.core.urls")),
     path("api/", api.urls),
-    path("django-admin/", admin.site.urls),
 ]
 
 if settings.DEBUG:

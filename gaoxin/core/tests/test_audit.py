@@ -1,0 +1,61 @@
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from gaoxin.core import audit
+from gaoxin.core.models import AuditEntry, AuditImmutableError
+
+
+@pytest.fixture
+def entry(db, zone_admin):
+    return audit.record(
+        actor=zone_admin, action="update", model="registry.enterprise", object_id="1",
+        object_repr="测试企业", changes={"name": ["旧", "新"]},
+    )
+
+
+def test_rows_cannot_be_changed_or_deleted_through_the_orm(entry):
+    entry.object_repr = "篡改"
+    with pytest.raises(AuditImmutableError):
+        entry.save()
+    with pytest.raises(AuditImmutableError):
+        entry.delete()
+    with pytest.raises(AuditImmutableError):
+        AuditEntry.objects.filter(pk=entry.pk).update(object_repr="篡改")
+    with pytest.raises(AuditImmutableError):
+        AuditEntry.objects.filter(pk=entry.pk).delete()
+    assert AuditEntry.objects.get(pk=entry.pk).object_repr == "测试企业"
+
+
+def test_database_refuses_raw_updates(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE core_auditentry SET object_repr = %s WHERE id = %s", ["篡改", entry.pk])
+    assert AuditEntry.objects.get(pk=entry.pk).object_repr == "测试企业"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="DELETE trigger is PostgreSQL-only")
+def test_database_refuses_raw_deletes_on_postgresql(entry):
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM core_auditentry WHERE id = %s", [entry.pk])
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_request_address_and_actor_are_recorded(client_for, zone_admin):
+    client = client_for(zone_admin)
+    client.post("/accounts/tokens/", {"name": "对接系统"}, REMOTE_ADDR="10.1.2.3")
+    row = AuditEntry.objects.get(model="accounts.apitoken")
+    assert row.actor == zone_admin and row.ip == "10.1.2.3" and row.channel == "web"
+    assert row.changes == {"name": [None, "对接系统"]}
+
+
+def test_audit_search_page_is_for_the_audit_role_only(client_for, entry, auditor, dept_staff):
+    page = client_for(auditor).get("/audit/", {"q": "测试企业"})
+    assert page.status_code == 200 and "测试企业" in page.content.decode()
+    assert client_for(dept_staff).get("/audit/").status_code == 404
+    per_object = client_for(auditor).get("/audit/object/registry.enterprise/1/")
+    assert "旧" in per_object.content.decode() and "新" in per_object.content.decode()
+
+
+def test_audit_api_filters(client_for, entry, auditor, ent_user):
+    data = client_for(auditor).get("/api/core/audit", {"model": "registry.enterprise"}).json()
+    assert data["count"] == 1 and data["items"][0]["changes"] == {"name": ["旧", "新"]}
+    assert client_for(ent_user).get("/api/core/audit").status_code == 404
