@@ -10,7 +10,7 @@ from django.http import Http404
 from gaoxin.accounts.roles import Cap
 
 if TYPE_CHECKING:
-    from gaoxin.registry.models import Enterprise
+    from gaoxin.registry.models import Enterprise, IndustryChain, Qualification
 
 
 def require(user: Any, cap: str) -> None:
@@ -53,3 +53,35 @@ def get_enterprise_for_user(user: Any, pk: Any, *, for_edit: bool = False) -> En
     if for_edit and not can_edit_enterprise(user, enterprise):
         raise Http404
     return enterprise
+
+
+def can_edit_qualifications(user: Any) -> bool:
+    """Qualifications are recognised by authorities: staff record them, enterprises do not."""
+    return bool(user.is_authenticated and user.can(Cap.REGISTRY_EDIT))
+
+
+def get_qualification_for_user(user: Any, pk: Any, *, for_edit: bool = False) -> Qualification:
+    from gaoxin.registry.models import Qualification
+
+    try:
+        qualification = (
+            Qualification.objects.select_related("enterprise")
+            .filter(enterprise__in=enterprises_visible_to(user))
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Qualification.DoesNotExist) as exc:
+        raise Http404 from exc
+    if for_edit and not can_edit_qualifications(user):
+        raise Http404
+    return qualification
+
+
+def get_chain_for_user(user: Any, pk: Any) -> IndustryChain:
+    """Industry chains are zone configuration: only REGISTRY_CONFIGURE may open one to edit."""
+    from gaoxin.registry.models import IndustryChain
+
+    require(user, Cap.REGISTRY_CONFIGURE)
+    try:
+        return IndustryChain.objects.get(pk=pk)
+    except (ValueError, TypeError, IndustryChain.DoesNotExist) as exc:
+        raise Http404 from exc

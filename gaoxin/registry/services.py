@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,7 +104,11 @@ def enterprise_update(
 
 @transaction.atomic
 def enterprise_delete(*, enterprise: Enterprise, acting_user: Any) -> None:
-    """Deletes an enterprise that nothing else refers to; the audit row keeps its last values."""
+    """Deletes an enterprise that nothing else refers to; the audit row keeps its last values.
+
+    Records that must outlive the enterprise (user accounts, party organisations, later reports)
+    protect it: the deletion is refused with a ValidationError naming what still refers to it.
+    """
     audit.record(
         actor=acting_user,
         action=audit.AuditEntry.Action.DELETE,
@@ -110,7 +116,18 @@ def enterprise_delete(*, enterprise: Enterprise, acting_user: Any) -> None:
         changes=audit.diff(audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS), {}),
         enterprise_id=enterprise.pk,
     )
-    enterprise.delete()
+    try:
+        enterprise.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blocking = (
+            exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        )
+        counts = Counter(str(obj._meta.verbose_name) for obj in blocking)
+        what = "、".join(f"{n} 个{label}" for label, n in sorted(counts.items()))
+        raise ValidationError(
+            _("不能删除:仍有%(what)s关联该企业,请先解除关联。") % {"what": what},
+            code="protected",
+        ) from exc
 
 
 QUALIFICATION_FIELDS = (
@@ -225,3 +242,89 @@ def chain_save(
         changes=changes,
     )
     return chain
+
+
+ENTERPRISE_SELF_SERVICE_FIELDS = (
+    "contact_name",
+    "contact_phone",
+    "address",
+    "description",
+    "sei_category",
+)
+
+
+@transaction.atomic
+def enterprise_self_update(
+    *, enterprise: Enterprise, data: Mapping[str, Any], acting_user: Any
+) -> Enterprise:
+    """An enterprise user's own edit: only ENTERPRISE_SELF_SERVICE_FIELDS may change.
+
+    Choosing a different emerging-industry category is a declaration that staff must review, so
+    it sets sei_status to "declared" (or clears it with the category).
+    """
+    refused = sorted(set(data) - set(ENTERPRISE_SELF_SERVICE_FIELDS))
+    if refused:
+        raise ValidationError({name: _("企业用户不能修改此项") for name in refused})
+    changes = dict(data)
+    if "sei_category" in changes:
+        new = changes["sei_category"]
+        new_id = getattr(new, "pk", new)
+        if new_id != enterprise.sei_category_id:
+            changes["sei_status"] = (
+                Enterprise.SeiStatus.DECLARED if new_id else Enterprise.SeiStatus.NONE
+            )
+    return enterprise_update(enterprise=enterprise, data=changes, acting_user=acting_user)
+
+
+SEI_DECISIONS = (Enterprise.SeiStatus.CONFIRMED, Enterprise.SeiStatus.REJECTED)
+
+
+@transaction.atomic
+def enterprise_sei_review(
+    *, enterprise: Enterprise, decision: str, acting_user: Any, reason: str = ""
+) -> Enterprise:
+    """Confirms or rejects a declared emerging-industry category; a rejection needs a reason.
+
+    Only a pending declaration can be decided, and only once: the conditional UPDATE touches
+    the row only while it is still "declared", so two reviewers cannot both decide it.
+    """
+    if decision not in SEI_DECISIONS:
+        raise ValidationError({"decision": _("审核结论只能是“确认”或“退回”")})
+    reason = reason.strip()
+    if decision == Enterprise.SeiStatus.REJECTED and not reason:
+        raise ValidationError({"reason": _("退回时请填写原因")})
+    if enterprise.sei_category_id is None:
+        raise ValidationError(_("该企业未申报战略性新兴产业类别"))
+    now = timezone.now()
+    touched = Enterprise.objects.filter(
+        pk=enterprise.pk, sei_status=Enterprise.SeiStatus.DECLARED
+    ).update(sei_status=decision, updated_at=now)
+    if touched != 1:
+        raise ValidationError(_("该企业的战新类别不在待审核状态,可能已被他人处理"))
+    changes: dict[str, list[Any]] = {"sei_status": [Enterprise.SeiStatus.DECLARED, decision]}
+    if reason:
+        changes["review_reason"] = [None, reason[:500]]
+    enterprise.sei_status = decision
+    enterprise.updated_at = now
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE,
+        obj=enterprise,
+        changes=changes,
+        enterprise_id=enterprise.pk,
+    )
+    return enterprise
+
+
+def enterprise_list_export_record(
+    *, filters: Mapping[str, Any], rows: int, acting_user: Any
+) -> audit.AuditEntry:
+    """Leaves the audit row for an export of the enterprise list: which filters, how many rows."""
+    return audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.EXPORT,
+        model="registry.enterprise",
+        object_id="list",
+        object_repr=_("企业名录导出"),
+        changes={"filters": dict(filters), "rows": rows},
+    )

@@ -1,0 +1,496 @@
+"""Reading spreadsheet files safely: sniff the format, enforce limits, return cells as strings.
+
+Everything here runs before any business rule. A file that is not a spreadsheet, is too big,
+inflates too much, has too many rows or an absurdly long cell is refused with `ImportRefused`
+and a Chinese message, and memory stays bounded: limits are checked while streaming bytes,
+before calamine or polars are asked to build anything.
+"""
+
+from __future__ import annotations
+
+import codecs
+import copy
+import csv
+import io
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+XLSX, XLS, ODS, CSV = "xlsx", "xls", "ods", "csv"
+CHUNK = 1 << 20
+# Header rows may sit under a title block; look this far down for them.
+HEADER_SCAN_ROWS = 20
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# Recognised non-spreadsheet signatures, to tell the user what they actually uploaded.
+FOREIGN_MAGIC = (
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"\x1f\x8b", "gzip"),
+    (b"Rar!", "RAR"),
+    (b"7z\xbc\xaf", "7z"),
+    (b"{\\rtf", "RTF"),
+)
+
+
+class ImportRefused(Exception):
+    """The whole file is refused; `message` says why, in the user's language."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds applied before and while reading. `for_upload()` reads them from settings."""
+
+    max_bytes: int
+    max_rows: int
+    max_uncompressed_bytes: int
+    max_line_bytes: int = 2 * CHUNK
+    # Excel itself stops at 32,767 characters a cell; escaped XML text may take ~6 bytes each.
+    max_cell_bytes: int = 256 * 1024
+    max_columns: int = 256
+    max_zip_entries: int = 10_000
+    max_ratio: int = 1_000
+
+    @classmethod
+    def for_upload(cls, *, max_bytes: int | None = None) -> Limits:
+        return cls(
+            max_bytes=max_bytes if max_bytes is not None else settings.IMPORT_MAX_UPLOAD_BYTES,
+            max_rows=settings.IMPORT_MAX_ROWS,
+            max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
+            max_line_bytes=getattr(settings, "IMPORT_MAX_LINE_BYTES", 2 * CHUNK),
+            max_cell_bytes=getattr(settings, "IMPORT_MAX_CELL_BYTES", 256 * 1024),
+            max_columns=getattr(settings, "IMPORT_MAX_COLUMNS", 256),
+        )
+
+    @property
+    def max_sheet_rows(self) -> int:
+        """Rows a sheet may physically have: data rows plus room for a title block and header."""
+        return self.max_rows + HEADER_SCAN_ROWS + 1
+
+
+@dataclass
+class RawSheet:
+    """One sheet's cells as strings. `frame` columns are c0..cN; row i is spreadsheet row
+    `first_row + i` (1-based, as the user sees it)."""
+
+    name: str
+    frame: pl.DataFrame
+    first_row: int = 1
+
+
+@dataclass
+class TableFile:
+    path: Path
+    format: str
+    sheet_names: list[str]
+    # CSV only: the UTF-8 file polars reads (the original, or a transcoded temporary copy).
+    text_path: Path | None = None
+    delimiter: str = ","
+    _cleanup: list[Path] = field(default_factory=list)
+
+    def close(self) -> None:
+        for p in self._cleanup:
+            p.unlink(missing_ok=True)
+
+
+def _too_many_rows(limits: Limits) -> str:
+    return _("文件超过最大行数 %(n)s 行,请拆分后分批导入") % {"n": f"{limits.max_rows:,}"}
+
+
+def _not_a_table(detail: str = "") -> str:
+    msg = _("不是可识别的表格文件(支持 .xlsx、.xls、.ods 和 UTF-8/GBK 编码的 .csv)")
+    return f"{msg}{detail}"
+
+
+def sniff_format(path: Path) -> str:
+    """The file's real format by its content, never by its name."""
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise ImportRefused(_("文件是空的"))
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                if "xl/workbook.xml" in names:
+                    return XLSX
+                if "mimetype" in names and zf.read("mimetype").strip() == ODS_MIMETYPE:
+                    return ODS
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+        raise ImportRefused(_not_a_table(_(":这是一个压缩包或其他 Office 文档,不是电子表格")))
+    if head.startswith(OLE2_MAGIC):
+        return XLS
+    for magic, label in FOREIGN_MAGIC:
+        if head.startswith(magic):
+            raise ImportRefused(_not_a_table(_(":文件内容是 %(kind)s") % {"kind": label}))
+    return CSV
+
+
+def open_table(path: Path, *, limits: Limits) -> TableFile:
+    """Checks size, format and structural limits; returns a handle `read_sheet` can use."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise ImportRefused(
+            _("文件大小 %(size)s 超过上限 %(max)s")
+            % {"size": _human(size), "max": _human(limits.max_bytes)}
+        )
+    fmt = sniff_format(path)
+    if fmt in (XLSX, ODS):
+        _scan_zip(path, fmt, limits)
+        return TableFile(path=path, format=fmt, sheet_names=_sheet_names(path))
+    if fmt == XLS:
+        return TableFile(path=path, format=fmt, sheet_names=_sheet_names(path))
+    table = _scan_text(path, limits)
+    return table
+
+
+def _human(n: int) -> str:
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):.0f} MB"
+    return f"{n / 1024:.0f} KB"
+
+
+def _sheet_names(path: Path) -> list[str]:
+    import fastexcel
+
+    try:
+        return list(fastexcel.read_excel(str(path)).sheet_names)
+    except Exception as exc:  # calamine's errors are not a stable hierarchy
+        raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+
+
+# --- zip containers (xlsx, ods) --------------------------------------------------------------
+
+# Cell and row references. Only references with many digits or two-plus column letters can
+# make calamine build a huge dense range, and those are rare, so the scan stays fast.
+_COL_REF = re.compile(rb'r="([A-Z]{2,3})[0-9]')
+_ODS_REPEAT = re.compile(rb'number-(rows|columns)-repeated="([0-9]+)"')
+
+
+def _col_index(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
+    """Zip-bomb and dense-range guard: inflate every entry once, counting real bytes."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_zip_entries:
+            raise ImportRefused(_("文件结构异常:包含的内部文件过多"))
+        bomb = _("文件解压后超过 %(max)s,可能是压缩炸弹,已拒绝") % {
+            "max": _human(limits.max_uncompressed_bytes)
+        }
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.max_uncompressed_bytes:
+            raise ImportRefused(bomb)
+        for info in infos:
+            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+                if info.file_size > 10 * CHUNK:
+                    raise ImportRefused(bomb)
+        total = 0
+        row_digits = len(str(limits.max_sheet_rows))
+        row_ref = re.compile(rb'r="[A-Z]{0,3}([0-9]{%d,})"' % row_digits)
+        for info in infos:
+            name = info.filename
+            is_sheet = (fmt == XLSX and name.startswith("xl/worksheets/")) or (
+                fmt == ODS and name == "content.xml"
+            )
+            is_text = name.endswith(".xml")
+            # Read past the declared size so a lying header is caught, up to the overall budget.
+            probe = copy.copy(info)
+            probe.file_size = limits.max_uncompressed_bytes - total + 1
+            rows = 0
+            run = 0  # bytes since the last '<': the longest text run bounds the longest cell
+            tail = b""
+            try:
+                with zf.open(probe) as fh:
+                    while chunk := fh.read(CHUNK):
+                        total += len(chunk)
+                        if total > limits.max_uncompressed_bytes:
+                            raise ImportRefused(bomb)
+                        if not is_text:
+                            continue
+                        first = chunk.find(b"<")
+                        if first < 0:
+                            run += len(chunk)
+                        else:
+                            run += first
+                            if run > limits.max_cell_bytes:
+                                break
+                            run = len(chunk) - chunk.rfind(b"<") - 1
+                        if run > limits.max_cell_bytes:
+                            break
+                        if not is_sheet:
+                            continue
+                        window = tail + chunk
+                        if fmt == XLSX:
+                            rows += window.count(b"<row ") + window.count(b"<row>")
+                            rows -= tail.count(b"<row ") + tail.count(b"<row>")
+                            _check_xlsx_refs(window, row_ref, limits)
+                        else:
+                            rows += window.count(b"<table:table-row") - tail.count(
+                                b"<table:table-row"
+                            )
+                            rows += _check_ods_repeats(chunk, limits)
+                        if rows > limits.max_sheet_rows:
+                            raise ImportRefused(_too_many_rows(limits))
+                        tail = chunk[-64:]
+            except ImportRefused:
+                raise
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+            except Exception as exc:  # zlib.error and friends: a damaged stream
+                raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+            if run > limits.max_cell_bytes:
+                raise ImportRefused(
+                    _("文件中有单元格内容过长(超过 %(max)s),已拒绝")
+                    % {"max": _human(limits.max_cell_bytes)}
+                )
+
+
+def _check_xlsx_refs(window: bytes, row_ref: re.Pattern[bytes], limits: Limits) -> None:
+    for letters in _COL_REF.findall(window):
+        if _col_index(letters) > limits.max_columns:
+            raise ImportRefused(
+                _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+            )
+    for digits in row_ref.findall(window):
+        if int(digits) > limits.max_sheet_rows:
+            raise ImportRefused(_too_many_rows(limits))
+
+
+def _check_ods_repeats(window: bytes, limits: Limits) -> int:
+    """Extra rows that repeated ODS rows with content add. LibreOffice repeats empty rows and
+    cells freely (calamine skips those); repeats of cells with values are what inflate."""
+    extra = 0
+    for match in _ODS_REPEAT.finditer(window):
+        what, n = match.group(1), int(match.group(2))
+        tag_end = window.find(b">", match.end())
+        if what == b"columns":
+            if tag_end > 0 and window[tag_end - 1 : tag_end] == b"/":
+                continue  # empty, self-closing cell
+            if n > limits.max_columns:
+                raise ImportRefused(
+                    _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+                )
+            continue
+        row_end = window.find(b"</table:table-row>", match.end())
+        row = window[match.end() : row_end if row_end > 0 else len(window)]
+        if b"value-type" in row or b"<text:p" in row:
+            extra += n - 1
+    return extra
+
+
+# --- text (CSV) ------------------------------------------------------------------------------
+
+
+def _scan_text(path: Path, limits: Limits) -> TableFile:
+    """Streams the bytes once (twice for GBK): NUL bytes, line length and line count are
+    checked as they arrive, so a 300 MB single cell never sits in memory."""
+    try:
+        _stream_check(path, limits, "utf-8-sig", None)
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+    table = TableFile(path=path, format=CSV, sheet_names=[path.stem or "CSV"])
+    if encoding == "utf-8-sig":
+        table.text_path = path
+    else:
+        tmp = tempfile.NamedTemporaryFile(  # noqa: SIM115 - removed by TableFile.close
+            prefix="gaoxin-import-", suffix=".csv", delete=False
+        )
+        tmp_path = Path(tmp.name)
+        table._cleanup.append(tmp_path)
+        try:
+            with tmp:
+                _stream_check(path, limits, encoding, tmp)
+        except UnicodeDecodeError as exc:
+            table.close()
+            raise ImportRefused(
+                _not_a_table(_(":无法识别文件编码,请另存为 UTF-8 或 GBK 编码的 CSV"))
+            ) from exc
+        except BaseException:
+            table.close()
+            raise
+        table.text_path = tmp_path
+    table.delimiter = _sniff_delimiter(table.text_path)
+    return table
+
+
+def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWriter | None) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    lines = 0
+    run = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if b"\x00" in chunk:
+                raise ImportRefused(_not_a_table(_(":文件包含二进制内容")))
+            text = decoder.decode(chunk)
+            if out is not None:
+                out.write(text.encode("utf-8"))
+            newlines = chunk.count(b"\n")
+            if newlines:
+                run += chunk.find(b"\n")
+                if run > limits.max_line_bytes:
+                    break
+                run = len(chunk) - chunk.rfind(b"\n") - 1
+            else:
+                run += len(chunk)
+            if run > limits.max_line_bytes:
+                break
+            lines += newlines
+            if lines > limits.max_sheet_rows:
+                raise ImportRefused(_too_many_rows(limits))
+        else:
+            tail = decoder.decode(b"", final=True)
+            if out is not None:
+                out.write(tail.encode("utf-8"))
+            return
+    raise ImportRefused(
+        _("第 %(line)d 行过长(超过 %(max)s),可能不是正常的表格文件,已拒绝")
+        % {"line": lines + 1, "max": _human(limits.max_line_bytes)}
+    )
+
+
+def _sniff_delimiter(path: Path) -> str:
+    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+# --- reading cells ---------------------------------------------------------------------------
+
+HeaderFinder = Callable[[list[list[str | None]]], int | None]
+
+
+def read_sheet(
+    table: TableFile, sheet: int | str, *, limits: Limits, find_header: HeaderFinder
+) -> tuple[list[str | None], RawSheet] | None:
+    """The header cells and the data rows under them, or None when no header row is found.
+
+    `find_header` gets the first rows (cells stripped, None when empty) and returns the index
+    of the header row among them.
+    """
+    if table.format == CSV:
+        return _read_csv(table, limits=limits, find_header=find_header)
+    frame, first_row = _read_workbook_sheet(table, sheet, limits)
+    head = frame.head(HEADER_SCAN_ROWS).rows()
+    found = find_header([[_clean(v) for v in row] for row in head])
+    if found is None:
+        return None
+    header = [_clean(v) for v in head[found]]
+    data = frame.slice(found + 1)
+    name = sheet if isinstance(sheet, str) else table.sheet_names[sheet]
+    return header, RawSheet(name=name, frame=data, first_row=first_row + found + 1)
+
+
+def _clean(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _read_workbook_sheet(
+    table: TableFile, sheet: int | str, limits: Limits
+) -> tuple[pl.DataFrame, int]:
+    import fastexcel
+
+    try:
+        reader = fastexcel.read_excel(str(table.path))
+        loaded = reader.load_sheet(
+            sheet,
+            header_row=None,
+            skip_rows=0,  # keep leading empty rows so row numbers match what the user sees
+            n_rows=limits.max_sheet_rows + 1,
+            dtypes="string",
+        )
+        if loaded.total_height > limits.max_sheet_rows:
+            raise ImportRefused(_too_many_rows(limits))
+        if loaded.width > limits.max_columns:
+            raise ImportRefused(
+                _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+            )
+        frame = loaded.to_polars()
+    except ImportRefused:
+        raise
+    except Exception as exc:  # calamine reports damaged files through many exception types
+        raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    return frame, 1
+
+
+def _read_csv(
+    table: TableFile, *, limits: Limits, find_header: HeaderFinder
+) -> tuple[list[str | None], RawSheet] | None:
+    assert table.text_path is not None  # noqa: S101 - set by _scan_text
+    head: list[list[str | None]] = []
+    with table.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
+        for record in csv.reader(fh, delimiter=table.delimiter):
+            head.append([_clean(v) for v in record])
+            if len(head) >= HEADER_SCAN_ROWS:
+                break
+    found = find_header(head)
+    if found is None:
+        return None
+    header = head[found]
+    skip_lines = _physical_lines(table.text_path, found + 1, table.delimiter)
+    try:
+        frame = pl.read_csv(
+            table.text_path,
+            has_header=False,
+            infer_schema=False,
+            skip_rows=skip_lines,
+            separator=table.delimiter,
+            truncate_ragged_lines=True,
+            n_rows=limits.max_sheet_rows + 1,
+            encoding="utf8",
+            quote_char='"',
+        )
+    except pl.exceptions.NoDataError:
+        frame = pl.DataFrame(schema={f"column_{i + 1}": pl.String for i in range(len(header))})
+    except Exception as exc:  # polars ComputeError for unbalanced quotes and the like
+        raise ImportRefused(
+            _("CSV 文件格式有误,无法读取:%(err)s") % {"err": str(exc)[:200]}
+        ) from exc
+    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    if frame.width < len(header):
+        frame = frame.with_columns(
+            pl.lit(None, pl.String).alias(f"c{i}") for i in range(frame.width, len(header))
+        )
+    return header, RawSheet(name=table.sheet_names[0], frame=frame, first_row=found + 2)
+
+
+def _physical_lines(path: Path, records: int, delimiter: str) -> int:
+    """How many physical lines the first `records` CSV records occupy (quoted newlines)."""
+    if records == 0:
+        return 0
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        for _i, _record in zip(range(records), reader, strict=False):
+            pass
+        return reader.line_num

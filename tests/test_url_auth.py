@@ -1,0 +1,202 @@
+"""Walks every URL and every API operation as anonymous, as each role, and as the enterprise user
+of another enterprise (get.gov's test_url_auth). A new URL without an entry here fails the test."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from gaoxin.core.models import AuditEntry, ImportJob
+
+PERSONAS = [
+    "zone_admin",
+    "dept_staff",
+    "dept_reviewer",
+    "leader",
+    "auditor",
+    "ent_user",
+    "other_ent_user",
+    "branch_secretary",
+    "outsider",
+]
+STAFF_READ = {"zone_admin", "dept_staff", "dept_reviewer", "leader", "auditor"}
+EVERYONE = set(PERSONAS) - {"outsider"}
+EDITORS = {"zone_admin", "dept_staff"}
+# Pages that need no login at all.
+PUBLIC = {"accounts:login", "set_language", "accounts:logout"}
+SKIP_PREFIXES = ("api", "api-1.0.0")  # the API is walked through its OpenAPI document below
+
+
+def walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield namespace + p.name, prefix + str(p.pattern)
+
+
+class World:
+    """Objects the URLs point at; all belong to ent_user's enterprise unless said otherwise."""
+
+    def __init__(self, enterprise: Any, dept_staff: Any) -> None:
+        from gaoxin.registry.models import IndustryChain, Qualification
+
+        self.enterprise = enterprise
+        self.qualification = Qualification.objects.create(
+            enterprise=enterprise,
+            kind=Qualification.Kind.HIGH_TECH,
+            recognised_on="2019-11-01",
+            valid_until="2022-10-31",
+        )
+        self.chain, _ = IndustryChain.objects.get_or_create(
+            code="auto", defaults={"name": "汽车及零部件", "group": "pillar"}
+        )
+        self.job = ImportJob.objects.create(kind="enterprises", file_name="x.xlsx", created_by=dept_staff)
+
+
+# url name -> (kwargs builder, personas allowed to open it). Keep in step with the urls.py files.
+Rule = tuple[Callable[[World], dict[str, Any]], set[str]]
+NO_ARGS: Callable[[World], dict[str, Any]] = lambda w: {}  # noqa: E731
+ENT = lambda w: {"pk": w.enterprise.pk}  # noqa: E731
+URLS: dict[str, Rule] = {
+    "home": (NO_ARGS, EVERYONE),
+    "accounts:tokens": (NO_ARGS, EVERYONE),
+    "accounts:token_revoke": (lambda w: {"pk": 999999}, set()),
+    "accounts:my_party_org": (NO_ARGS, {"branch_secretary"}),
+    "core:audit": (NO_ARGS, {"zone_admin", "auditor"}),
+    "core:audit_object": (
+        lambda w: {"model": "registry.enterprise", "object_id": str(w.enterprise.pk)},
+        {"zone_admin", "auditor"},
+    ),
+    "registry:list": (NO_ARGS, STAFF_READ),
+    "registry:detail": (ENT, STAFF_READ | {"ent_user"}),
+    "registry:chains": (NO_ARGS, {"zone_admin"}),
+    "registry:sei_review": (NO_ARGS, {"zone_admin", "dept_reviewer"}),
+    "registry:sei_review_decide": (ENT, {"zone_admin", "dept_reviewer"}),
+    "registry:export": (NO_ARGS, STAFF_READ),
+    "registry:create": (NO_ARGS, EDITORS),
+    "registry:edit": (ENT, EDITORS | {"ent_user"}),
+    "registry:delete": (ENT, EDITORS),
+    "registry:qualification_create": (ENT, EDITORS),
+    "registry:qualification_edit": (lambda w: {"pk": w.qualification.pk}, EDITORS),
+    "registry:qualification_delete": (lambda w: {"pk": w.qualification.pk}, EDITORS),
+    "registry:chain_edit": (lambda w: {"pk": w.chain.pk}, {"zone_admin"}),
+}
+
+
+@pytest.fixture
+def world(enterprise, dept_staff):
+    return World(enterprise, dept_staff)
+
+
+def test_every_url_has_an_access_rule():
+    names = {name for name, _ in walk(get_resolver().url_patterns) if not name.startswith(SKIP_PREFIXES)}
+    missing = names - set(URLS) - PUBLIC
+    assert not missing, f"add these URLs to tests/test_url_auth.py URLS: {sorted(missing)}"
+
+
+def _client(request: pytest.FixtureRequest, persona: str | None, client_for: Any) -> Client:
+    if persona is None:
+        return Client()
+    return client_for(request.getfixturevalue(persona))
+
+
+@pytest.mark.parametrize("persona", [None, *PERSONAS])
+def test_pages_answer_each_persona_as_their_role_allows(request, world, client_for, persona):
+    client = _client(request, persona, client_for)
+    failures = []
+    for name, (kwargs, allowed) in URLS.items():
+        url = reverse(name, kwargs=kwargs(world))
+        audit_before = AuditEntry.objects.count()
+        get = client.get(url)
+        if persona in allowed:
+            ok = get.status_code in (200, 302, 405)
+        elif persona in (None, "outsider"):  # a deactivated account is treated as signed out
+            ok = get.status_code == 302 and "/accounts/login/" in get["Location"]
+        else:
+            post = client.post(url, {})
+            ok = get.status_code in (404, 405) and post.status_code in (404, 405)
+            ok = ok and AuditEntry.objects.count() == audit_before
+        if not ok:
+            failures.append(f"{name} {url} -> {get.status_code}")
+    assert not failures, f"{persona}: " + "; ".join(failures)
+
+
+def _openapi(client: Client) -> dict[str, Any]:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _fill(path: str, world: World) -> str:
+    """Path parameters point at ent_user's objects, chosen by the segment before them."""
+
+    def value(match: re.Match[str]) -> str:
+        before = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
+        if "qualification" in before:
+            return str(world.qualification.pk)
+        if "chain" in before:
+            return str(world.chain.pk)
+        if "import" in before or "job" in before:
+            return str(world.job.pk)
+        return str(world.enterprise.pk)
+
+    return re.sub(r"\{[^}]+\}", value, path)
+
+
+def _operations(world: World) -> list[tuple[str, str, str]]:
+    spec = _openapi(Client())
+    ops = []
+    for path, methods in spec["paths"].items():
+        for method in methods:
+            ops.append((method.upper(), _fill(path, world), path))
+    return ops
+
+
+def test_api_refuses_anonymous_everywhere(world):
+    client = Client()
+    bad = []
+    for method, url, template in _operations(world):
+        response = client.generic(method, url, "{}", content_type="application/json")
+        if response.status_code != 401:
+            bad.append(f"{method} {template} -> {response.status_code}")
+    assert not bad, "; ".join(bad)
+
+
+@pytest.mark.parametrize("persona", ["other_ent_user", "branch_secretary", "outsider"])
+def test_api_hides_another_enterprise_from_outsiders(request, world, client_for, persona):
+    client = client_for(request.getfixturevalue(persona))
+    secrets = {world.enterprise.uscc, world.enterprise.name}
+    audit_before = AuditEntry.objects.count()
+    bad = []
+    for method, url, template in _operations(world):
+        response = client.generic(method, url, "{}", content_type="application/json")
+        if "{" in template and response.status_code not in (401, 404, 405, 422):
+            bad.append(f"{method} {template} -> {response.status_code}")
+        elif response.status_code >= 500:
+            bad.append(f"{method} {template} -> {response.status_code}")
+        elif any(s in response.content.decode() for s in secrets):
+            bad.append(f"{method} {template} leaked the other enterprise")
+    assert not bad, "; ".join(bad)
+    assert AuditEntry.objects.count() == audit_before
+
+
+def test_api_leader_is_read_only(world, client_for, leader):
+    client = client_for(leader)
+    audit_before = AuditEntry.objects.count()
+    bad = []
+    for method, url, template in _operations(world):
+        if method == "GET":
+            continue
+        response = client.generic(method, url, "{}", content_type="application/json")
+        if response.status_code < 400 or response.status_code >= 500:
+            bad.append(f"{method} {template} -> {response.status_code}")
+    assert not bad, "; ".join(bad)
+    assert AuditEntry.objects.count() == audit_before
