@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import NinjaAPI
@@ -57,6 +59,20 @@ def validation_errors(request: HttpRequest, exc: ValidationError) -> Any:
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query")]
         fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
+    return api.create_response(request, {"detail": "输入有误", "errors": fields}, status=422)
+
+
+@api.exception_handler(DjangoValidationError)
+def service_errors(request: HttpRequest, exc: DjangoValidationError) -> Any:
+    """A service refused the write: the same 422 shape as a schema error, one entry per field."""
+    fields: list[dict[str, str]] = []
+    if hasattr(exc, "error_dict"):
+        for name, items in exc.error_dict.items():
+            field = "__all__" if name == NON_FIELD_ERRORS else name
+            for item in items:
+                fields.extend({"field": field, "message": m} for m in item.messages)
+    else:
+        fields = [{"field": "__all__", "message": m} for m in exc.messages]
     return api.create_response(request, {"detail": "输入有误", "errors": fields}, status=422)
 
 

@@ -26,3 +26,18 @@ class RequestContextMiddleware:
         channel = "api" if request.path.startswith("/api/") else "web"
         with acting(ip=client_ip(request), channel=channel):
             return self.get_response(request)
+
+
+class ChineseFirstMiddleware:
+    """Chinese unless the user chose otherwise with the language switch (a cookie).
+
+    Browsers in a zone office are often set to English by the IT vendor; the interface should not
+    change language because of that, so the Accept-Language header is ignored.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

@@ -9,8 +9,6 @@ uses for schema errors: {"detail": ..., "errors": [{"field": ..., "message": ...
 import json
 from typing import Any, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest
@@ -72,18 +70,6 @@ def _fail(errors: list[dict[str, str]]) -> NinjaValidationError:
 
 def _form_errors(form: ChineseForm) -> NinjaValidationError:
     return _fail(form.error_list())
-
-
-def _service_errors(exc: DjangoValidationError) -> NinjaValidationError:
-    errors: list[dict[str, str]] = []
-    if hasattr(exc, "error_dict"):
-        for name, items in exc.error_dict.items():
-            field = "__all__" if name == NON_FIELD_ERRORS else name
-            for item in items:
-                errors.extend({"field": field, "message": m} for m in item.messages)
-    else:
-        errors = [{"field": "__all__", "message": m} for m in exc.messages]
-    return _fail(errors)
 
 
 # Bodies are parsed inside the handlers, after the access check: an enterprise user probing
@@ -196,10 +182,7 @@ def create_enterprise(request: HttpRequest) -> Any:
     )
     if not form.is_valid():
         raise _form_errors(form)
-    try:
-        enterprise = services.enterprise_create(data=form.service_data(), acting_user=request.user)
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    enterprise = services.enterprise_create(data=form.service_data(), acting_user=request.user)
     return Status(201, _with_related(enterprise))
 
 
@@ -228,10 +211,7 @@ def update_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
     if not form.is_valid():
         raise _form_errors(form)
     update = services.enterprise_update if staff else services.enterprise_self_update
-    try:
-        update(enterprise=enterprise, data=form.service_data(), acting_user=user)
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    update(enterprise=enterprise, data=form.service_data(), acting_user=user)
     return _with_related(enterprise)
 
 
@@ -243,10 +223,7 @@ def update_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
 def delete_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
     require(request.user, Cap.REGISTRY_EDIT)
     enterprise = get_enterprise_for_user(request.user, enterprise_id, for_edit=True)
-    try:
-        services.enterprise_delete(enterprise=enterprise, acting_user=request.user)
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    services.enterprise_delete(enterprise=enterprise, acting_user=request.user)
     return Status(204, None)
 
 
@@ -260,15 +237,12 @@ def review_enterprise_sei(request: HttpRequest, enterprise_id: int) -> Any:
     require(request.user, Cap.REGISTRY_REVIEW)
     enterprise = get_enterprise_for_user(request.user, enterprise_id)
     payload = _payload(request, SeiReviewIn)
-    try:
-        services.enterprise_sei_review(
-            enterprise=enterprise,
-            decision=payload.decision,
-            reason=payload.reason,
-            acting_user=request.user,
-        )
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    services.enterprise_sei_review(
+        enterprise=enterprise,
+        decision=payload.decision,
+        reason=payload.reason,
+        acting_user=request.user,
+    )
     return _with_related(enterprise)
 
 
@@ -321,12 +295,9 @@ def create_qualification(request: HttpRequest, enterprise_id: int) -> Any:
     form = QualificationForm(payload.model_dump(), enterprise=enterprise)
     if not form.is_valid():
         raise _form_errors(form)
-    try:
-        q = services.qualification_create(
-            enterprise=enterprise, data=form.service_data(), acting_user=request.user
-        )
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    q = services.qualification_create(
+        enterprise=enterprise, data=form.service_data(), acting_user=request.user
+    )
     return Status(201, q)
 
 
@@ -346,12 +317,9 @@ def update_qualification(request: HttpRequest, qualification_id: int) -> Any:
     form = QualificationForm({**qualification_initial(q), **sent}, instance=q)
     if not form.is_valid():
         raise _form_errors(form)
-    try:
-        services.qualification_update(
-            qualification=q, data=form.service_data(), acting_user=request.user
-        )
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    services.qualification_update(
+        qualification=q, data=form.service_data(), acting_user=request.user
+    )
     return q
 
 
@@ -412,10 +380,7 @@ def create_chain(request: HttpRequest) -> Any:
     form = ChainForm(payload.model_dump())
     if not form.is_valid():
         raise _form_errors(form)
-    try:
-        chain = services.chain_save(chain=None, data=form.service_data(), acting_user=request.user)
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    chain = services.chain_save(chain=None, data=form.service_data(), acting_user=request.user)
     return Status(201, chain)
 
 
@@ -432,8 +397,5 @@ def update_chain(request: HttpRequest, chain_id: int) -> Any:
     form = ChainForm({**chain_initial(chain), **sent}, instance=chain)
     if not form.is_valid():
         raise _form_errors(form)
-    try:
-        services.chain_save(chain=chain, data=form.service_data(), acting_user=request.user)
-    except DjangoValidationError as exc:
-        raise _service_errors(exc) from exc
+    services.chain_save(chain=chain, data=form.service_data(), acting_user=request.user)
     return chain

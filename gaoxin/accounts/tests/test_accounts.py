@@ -68,3 +68,8 @@ def test_token_shown_once_and_works_for_the_api(client_for, auditor):
     assert ok.status_code == 200
     client.post(f"/accounts/tokens/{token.pk}/revoke/")
     assert api.get("/api/core/audit", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_browser_language_does_not_switch_the_interface(db):
+    page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in page.content.decode() and "Log in" not in page.content.decode()

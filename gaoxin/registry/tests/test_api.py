@@ -356,3 +356,12 @@ def test_chain_configuration_needs_the_capability(zone_admin, dept_staff, ref):
 def test_dates_in_the_api_are_iso(leader, ref):
     e = EnterpriseFactory(founded_on=dt.date(2019, 12, 31))
     assert Api(leader).get(f"/enterprises/{e.pk}").json()["founded_on"] == "2019-12-31"
+
+
+def test_a_refusal_from_the_service_is_a_field_level_422_and_writes_nothing(api, zone_admin, ent_user):
+    before = AuditEntry.objects.count()
+    response = api(zone_admin).delete(f"/enterprises/{ent_user.enterprise_id}")
+    errors = errors_of(response)
+    assert any("用户" in m for messages in errors.values() for m in messages)
+    assert Enterprise.objects.filter(pk=ent_user.enterprise_id).exists()
+    assert AuditEntry.objects.count() == before + 1  # only the token's creation
