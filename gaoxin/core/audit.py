@@ -13,7 +13,16 @@ from django.db import models
 from gaoxin.core.context import current
 from gaoxin.core.models import AuditEntry
 
-__all__ = ["AuditEntry", "build", "diff", "jsonable", "model_label", "record", "record_many", "snapshot"]
+__all__ = [
+    "AuditEntry",
+    "build",
+    "diff",
+    "jsonable",
+    "model_label",
+    "record",
+    "record_many",
+    "snapshot",
+]
 
 
 def jsonable(value: Any) -> Any:

@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from gaoxin.core.validators import normalise_code, uscc_error
 from gaoxin.registry.models import (
@@ -116,66 +116,68 @@ class EnterpriseForm(ChineseForm):
     """Everything staff with REGISTRY_EDIT may set on an enterprise."""
 
     uscc = forms.CharField(
-        label=_lazy("统一社会信用代码"),
+        label=gettext_lazy("统一社会信用代码"),
         max_length=40,
-        help_text=_lazy("18位,GB 32100-2015,最后一位为校验码"),
+        help_text=gettext_lazy("18位,GB 32100-2015,最后一位为校验码"),
     )
-    name = forms.CharField(label=_lazy("企业名称"), max_length=120)
+    name = forms.CharField(label=gettext_lazy("企业名称"), max_length=120)
     former_names = forms.CharField(
-        label=_lazy("曾用名"),
+        label=gettext_lazy("曾用名"),
         required=False,
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_lazy("多个曾用名用分号或换行分隔"),
+        help_text=gettext_lazy("多个曾用名用分号或换行分隔"),
     )
-    founded_on = forms.DateField(label=_lazy("成立日期"), required=False)
+    founded_on = forms.DateField(label=gettext_lazy("成立日期"), required=False)
     registered_capital = forms.DecimalField(
-        label=_lazy("注册资本(万元)"), required=False, max_digits=16, decimal_places=4
+        label=gettext_lazy("注册资本(万元)"), required=False, max_digits=16, decimal_places=4
     )
-    legal_representative = forms.CharField(label=_lazy("法定代表人"), required=False, max_length=60)
-    address = forms.CharField(label=_lazy("注册地址"), required=False, max_length=200)
+    legal_representative = forms.CharField(
+        label=gettext_lazy("法定代表人"), required=False, max_length=60
+    )
+    address = forms.CharField(label=gettext_lazy("注册地址"), required=False, max_length=200)
     industry = IndustryCodeField(
-        label=_lazy("行业代码"),
+        label=gettext_lazy("行业代码"),
         required=False,
-        help_text=_lazy("《国民经济行业分类》代码,如 3670 或 C3670"),
+        help_text=gettext_lazy("《国民经济行业分类》代码,如 3670 或 C3670"),
     )
     sei_category = forms.ModelChoiceField(
-        label=_lazy("战略性新兴产业类别"),
+        label=gettext_lazy("战略性新兴产业类别"),
         queryset=EmergingCategory.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label=_lazy("(无)"),
+        empty_label=gettext_lazy("(无)"),
     )
     chain = forms.ModelChoiceField(
-        label=_lazy("产业链"),
+        label=gettext_lazy("产业链"),
         queryset=IndustryChain.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label=_lazy("(无)"),
+        empty_label=gettext_lazy("(无)"),
     )
     chain_position = forms.ChoiceField(
-        label=_lazy("链上位置"),
-        choices=[("", _lazy("(无)")), *Enterprise.ChainPosition.choices],
+        label=gettext_lazy("链上位置"),
+        choices=[("", gettext_lazy("(无)")), *Enterprise.ChainPosition.choices],
         required=False,
     )
     grid = forms.ModelChoiceField(
-        label=_lazy("所在网格"),
+        label=gettext_lazy("所在网格"),
         queryset=Grid.objects.all(),
         to_field_name="code",
         required=False,
-        empty_label=_lazy("(无)"),
+        empty_label=gettext_lazy("(无)"),
     )
-    status = forms.ChoiceField(label=_lazy("企业状态"), choices=Enterprise.Status.choices)
+    status = forms.ChoiceField(label=gettext_lazy("企业状态"), choices=Enterprise.Status.choices)
     size = forms.ChoiceField(
-        label=_lazy("企业规模"),
-        choices=[("", _lazy("(未填)")), *Enterprise.Size.choices],
+        label=gettext_lazy("企业规模"),
+        choices=[("", gettext_lazy("(未填)")), *Enterprise.Size.choices],
         required=False,
     )
-    is_non_public = forms.BooleanField(label=_lazy("非公有制企业"), required=False)
-    contact_name = forms.CharField(label=_lazy("联系人"), required=False, max_length=60)
-    contact_phone = forms.CharField(label=_lazy("联系电话"), required=False, max_length=30)
+    is_non_public = forms.BooleanField(label=gettext_lazy("非公有制企业"), required=False)
+    contact_name = forms.CharField(label=gettext_lazy("联系人"), required=False, max_length=60)
+    contact_phone = forms.CharField(label=gettext_lazy("联系电话"), required=False, max_length=30)
     description = forms.CharField(
-        label=_lazy("企业简介"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=gettext_lazy("企业简介"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
 
     sets_sei_status = True
@@ -307,27 +309,27 @@ def enterprise_initial(e: Enterprise) -> dict[str, Any]:
 
 
 class QualificationForm(ChineseForm):
-    kind = forms.ChoiceField(label=_lazy("资质类型"), choices=Qualification.Kind.choices)
+    kind = forms.ChoiceField(label=gettext_lazy("资质类型"), choices=Qualification.Kind.choices)
     level = forms.ChoiceField(
-        label=_lazy("级别"),
-        choices=[("", _lazy("(无)")), *Qualification.Level.choices[1:]],
+        label=gettext_lazy("级别"),
+        choices=[("", gettext_lazy("(无)")), *Qualification.Level.choices[1:]],
         required=False,
-        help_text=_lazy("专精特新、研发机构须选择级别"),
+        help_text=gettext_lazy("专精特新、研发机构须选择级别"),
     )
     subtype = forms.CharField(
-        label=_lazy("机构类型"),
+        label=gettext_lazy("机构类型"),
         required=False,
         max_length=40,
-        help_text=_lazy("研发机构必填,如 企业技术中心、工程技术研究中心、重点实验室"),
+        help_text=gettext_lazy("研发机构必填,如 企业技术中心、工程技术研究中心、重点实验室"),
     )
-    certificate_no = forms.CharField(label=_lazy("证书编号"), required=False, max_length=60)
-    recognised_on = forms.DateField(label=_lazy("认定日期"))
+    certificate_no = forms.CharField(label=gettext_lazy("证书编号"), required=False, max_length=60)
+    recognised_on = forms.DateField(label=gettext_lazy("认定日期"))
     valid_until = forms.DateField(
-        label=_lazy("有效期至"),
+        label=gettext_lazy("有效期至"),
         required=False,
-        help_text=_lazy("不填则按类型推算:高企3年,科技型中小企业和规上当年年底,其他3年"),
+        help_text=gettext_lazy("不填则按类型推算:高企3年,科技型中小企业和规上当年年底,其他3年"),
     )
-    notes = forms.CharField(label=_lazy("备注"), required=False, max_length=200)
+    notes = forms.CharField(label=gettext_lazy("备注"), required=False, max_length=200)
 
     LEVEL_REQUIRED = (Qualification.Kind.SRDI, Qualification.Kind.RD_INSTITUTION)
 
@@ -411,18 +413,20 @@ def qualification_initial(q: Qualification) -> dict[str, Any]:
 
 class ChainForm(ChineseForm):
     code = forms.SlugField(
-        label=_lazy("代码"),
+        label=gettext_lazy("代码"),
         max_length=30,
-        help_text=_lazy("英文字母、数字、连字符,如 auto-parts"),
-        error_messages={"invalid": _lazy("代码只能包含英文字母、数字、连字符和下划线")},
+        help_text=gettext_lazy("英文字母、数字、连字符,如 auto-parts"),
+        error_messages={"invalid": gettext_lazy("代码只能包含英文字母、数字、连字符和下划线")},
     )
-    name = forms.CharField(label=_lazy("名称"), max_length=60)
-    group = forms.ChoiceField(label=_lazy("板块"), choices=IndustryChain.Group.choices)
+    name = forms.CharField(label=gettext_lazy("名称"), max_length=60)
+    group = forms.ChoiceField(label=gettext_lazy("板块"), choices=IndustryChain.Group.choices)
     description = forms.CharField(
-        label=_lazy("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    sort_order = forms.IntegerField(label=_lazy("排序"), min_value=0, max_value=32767, initial=0)
-    is_active = forms.BooleanField(label=_lazy("启用"), required=False, initial=True)
+    sort_order = forms.IntegerField(
+        label=gettext_lazy("排序"), min_value=0, max_value=32767, initial=0
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("启用"), required=False, initial=True)
 
     def __init__(self, *args: Any, instance: IndustryChain | None = None, **kwargs: Any) -> None:
         self.instance = instance
@@ -466,13 +470,13 @@ def chain_initial(c: IndustryChain) -> dict[str, Any]:
 
 class SeiReviewForm(ChineseForm):
     decision = forms.ChoiceField(
-        label=_lazy("审核结论"),
+        label=gettext_lazy("审核结论"),
         choices=[
-            (Enterprise.SeiStatus.CONFIRMED, _lazy("确认")),
-            (Enterprise.SeiStatus.REJECTED, _lazy("退回")),
+            (Enterprise.SeiStatus.CONFIRMED, gettext_lazy("确认")),
+            (Enterprise.SeiStatus.REJECTED, gettext_lazy("退回")),
         ],
     )
-    reason = forms.CharField(label=_lazy("审核意见"), required=False, max_length=500)
+    reason = forms.CharField(label=gettext_lazy("审核意见"), required=False, max_length=500)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -483,11 +487,11 @@ class SeiReviewForm(ChineseForm):
 
 
 SORT_LABELS = {
-    "name": _lazy("名称"),
-    "uscc": _lazy("信用代码"),
-    "founded_on": _lazy("成立日期"),
-    "registered_capital": _lazy("注册资本"),
-    "updated_at": _lazy("更新时间"),
+    "name": gettext_lazy("名称"),
+    "uscc": gettext_lazy("信用代码"),
+    "founded_on": gettext_lazy("成立日期"),
+    "registered_capital": gettext_lazy("注册资本"),
+    "updated_at": gettext_lazy("更新时间"),
 }
 
 
@@ -501,27 +505,32 @@ class EnterpriseFilterForm(forms.Form):
     also accepts chain and grid codes (the selects use ids, as links from the home page do)."""
 
     q = forms.CharField(
-        label=_lazy("搜索"),
+        label=gettext_lazy("搜索"),
         required=False,
         widget=forms.TextInput(
-            attrs={"placeholder": _lazy("名称、曾用名、信用代码或拼音首字母"), "type": "search"}
+            attrs={
+                "placeholder": gettext_lazy("名称、曾用名、信用代码或拼音首字母"),
+                "type": "search",
+            }
         ),
     )
-    industry = _pick(_lazy("行业"))
-    sei = _pick(_lazy("战新类别"))
-    chain = _pick(_lazy("产业链"))
-    qualification = _pick(_lazy("持有资质"), [("", _lazy("全部")), *Qualification.Kind.choices])
+    industry = _pick(gettext_lazy("行业"))
+    sei = _pick(gettext_lazy("战新类别"))
+    chain = _pick(gettext_lazy("产业链"))
+    qualification = _pick(
+        gettext_lazy("持有资质"), [("", gettext_lazy("全部")), *Qualification.Kind.choices]
+    )
     on = forms.DateField(
-        label=_lazy("资质有效日期"),
+        label=gettext_lazy("资质有效日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _lazy("日期无效,格式如 2019-12-31;已按今天查询")},
+        error_messages={"invalid": gettext_lazy("日期无效,格式如 2019-12-31;已按今天查询")},
     )
-    size = _pick(_lazy("规模"), [("", _lazy("全部")), *Enterprise.Size.choices])
-    status = _pick(_lazy("状态"), [("", _lazy("全部")), *Enterprise.Status.choices])
-    street = _pick(_lazy("街道/片区"))
-    grid = _pick(_lazy("网格"))
-    sort = _pick(_lazy("排序"))
+    size = _pick(gettext_lazy("规模"), [("", gettext_lazy("全部")), *Enterprise.Size.choices])
+    status = _pick(gettext_lazy("状态"), [("", gettext_lazy("全部")), *Enterprise.Status.choices])
+    street = _pick(gettext_lazy("街道/片区"))
+    grid = _pick(gettext_lazy("网格"))
+    sort = _pick(gettext_lazy("排序"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

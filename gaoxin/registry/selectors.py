@@ -25,8 +25,9 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from gaoxin.core.models import AuditEntry
 from gaoxin.registry.models import Enterprise, IndustryCategory, IndustryChain, Qualification
@@ -325,9 +326,9 @@ def _display(field: Any, value: Any, related: dict[tuple[Any, Any], str]) -> str
     if isinstance(field, DateField) and not isinstance(field, DateTimeField):
         day = parse_date_or_none(str(value))
         if day:
-            return f"{day.year}年{day.month}月{day.day}日"
+            return date_format(day, "DATE_FORMAT")
     if isinstance(field, DecimalField) and field.name == "registered_capital":
-        return f"{Decimal(str(value)):.2f} 万元"
+        return _("%(amount)s 万元") % {"amount": f"{Decimal(str(value)):.2f}"}
     return str(value)
 
 
@@ -342,9 +343,9 @@ def _field(model: type[Model] | None, name: str) -> Any:
 
 # Keys in audit `changes` that are not model fields.
 EXTRA_CHANGE_LABELS = {
-    "review_reason": _lazy("审核意见"),
-    "filters": _lazy("筛选条件"),
-    "rows": _lazy("行数"),
+    "review_reason": gettext_lazy("审核意见"),
+    "filters": gettext_lazy("筛选条件"),
+    "rows": gettext_lazy("行数"),
 }
 
 

@@ -34,7 +34,9 @@ def test_login_page_is_chinese_by_default_and_english_on_request(db):
 
 def test_login_with_password(db, dept_staff):
     client = Client()
-    response = client.post("/accounts/login/", {"username": "dept_staff", "password": "pw-dept_staff"})
+    response = client.post(
+        "/accounts/login/", {"username": "dept_staff", "password": "pw-dept_staff"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
 

@@ -358,7 +358,7 @@ def test_dates_in_the_api_are_iso(leader, ref):
     assert Api(leader).get(f"/enterprises/{e.pk}").json()["founded_on"] == "2019-12-31"
 
 
-def test_a_refusal_from_the_service_is_a_field_level_422_and_writes_nothing(api, zone_admin, ent_user):
+def test_a_service_refusal_is_a_field_level_422_and_writes_nothing(api, zone_admin, ent_user):
     before = AuditEntry.objects.count()
     response = api(zone_admin).delete(f"/enterprises/{ent_user.enterprise_id}")
     errors = errors_of(response)
