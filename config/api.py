@@ -8,6 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
@@ -47,7 +48,11 @@ class SessionAuth(APIKeyCookie):
 api = NinjaAPI(
     title="Gaoxin API",
     version="1.0",
-    description="高新区管理平台 JSON API。认证:会话(浏览器)或 Authorization: Bearer <令牌>。",
+    description=(
+        "高新区管理平台 JSON API。认证:会话(浏览器,写操作需 X-CSRFToken)"
+        "或 Authorization: Bearer <令牌>(在“API令牌”页面创建)。"
+        "Gaoxin JSON API. Auth: browser session or a bearer token."
+    ),
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
 )
@@ -59,7 +64,7 @@ def validation_errors(request: HttpRequest, exc: ValidationError) -> Any:
     for err in exc.errors:
         loc = [str(p) for p in err.get("loc", []) if p not in ("body", "payload", "query")]
         fields.append({"field": ".".join(loc), "message": err.get("msg", "")})
-    return api.create_response(request, {"detail": "输入有误", "errors": fields}, status=422)
+    return api.create_response(request, {"detail": _("输入有误"), "errors": fields}, status=422)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -73,20 +78,22 @@ def service_errors(request: HttpRequest, exc: DjangoValidationError) -> Any:
                 fields.extend({"field": field, "message": m} for m in item.messages)
     else:
         fields = [{"field": "__all__", "message": m} for m in exc.messages]
-    return api.create_response(request, {"detail": "输入有误", "errors": fields}, status=422)
+    return api.create_response(request, {"detail": _("输入有误"), "errors": fields}, status=422)
 
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> Any:
-    return api.create_response(request, {"detail": "未登录或令牌无效"}, status=401)
+    return api.create_response(request, {"detail": _("未登录或令牌无效")}, status=401)
 
 
 def _register_routers() -> None:
     from gaoxin.core.api import router as core_router
     from gaoxin.registry.api import router as registry_router
+    from gaoxin.registry.api_import import router as registry_import_router
 
     api.add_router("/core", core_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/registry/imports", registry_import_router)
 
 
 _register_routers()
