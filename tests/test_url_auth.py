@@ -58,7 +58,9 @@ class World:
         self.chain, _ = IndustryChain.objects.get_or_create(
             code="auto", defaults={"name": "汽车及零部件", "group": "pillar"}
         )
-        self.job = ImportJob.objects.create(kind="enterprises", file_name="x.xlsx", created_by=dept_staff)
+        self.job = ImportJob.objects.create(
+            kind="enterprises", file_name="x.xlsx", created_by=dept_staff
+        )
 
 
 # url name -> (kwargs builder, personas allowed to open it). Keep in step with the urls.py files.
@@ -88,6 +90,11 @@ URLS: dict[str, Rule] = {
     "registry:qualification_edit": (lambda w: {"pk": w.qualification.pk}, EDITORS),
     "registry:qualification_delete": (lambda w: {"pk": w.qualification.pk}, EDITORS),
     "registry:chain_edit": (lambda w: {"pk": w.chain.pk}, {"zone_admin"}),
+    "registry:import": (NO_ARGS, EDITORS),
+    "registry:import_template": (NO_ARGS, EDITORS),
+    "registry:import_preview": (lambda w: {"pk": w.job.pk}, EDITORS),
+    "registry:import_apply": (lambda w: {"pk": w.job.pk}, EDITORS),
+    "registry:import_errors": (lambda w: {"pk": w.job.pk}, EDITORS),
 }
 
 
@@ -97,7 +104,9 @@ def world(enterprise, dept_staff):
 
 
 def test_every_url_has_an_access_rule():
-    names = {name for name, _ in walk(get_resolver().url_patterns) if not name.startswith(SKIP_PREFIXES)}
+    names = {
+        name for name, _ in walk(get_resolver().url_patterns) if not name.startswith(SKIP_PREFIXES)
+    }
     missing = names - set(URLS) - PUBLIC
     assert not missing, f"add these URLs to tests/test_url_auth.py URLS: {sorted(missing)}"
 

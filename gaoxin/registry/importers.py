@@ -227,7 +227,8 @@ def _check_uscc(checks: Checks) -> None:
     computed vectorised; only the failing values go through the single-value path."""
     checks.required("uscc", _("统一社会信用代码不能为空"))
     checks.with_columns(_normalised_uscc(pl.col("uscc")).alias("_uscc"))
-    bad = checks.frame.filter(pl.col("uscc").is_not_null() & ~uscc_check_expr(pl.col("_uscc")))
+    checks.with_columns(uscc_check_expr(pl.col("_uscc")).alias("_uscc_ok"))
+    bad = checks.frame.filter(pl.col("uscc").is_not_null() & ~pl.col("_uscc_ok"))
     if bad.height:
         reasons = {v: uscc_error(v) or "" for v in bad.get_column("uscc").unique().to_list()}
         checks.add_rows(
@@ -250,13 +251,14 @@ def _text(checks: Checks, key: str, limit: int, label: str) -> pl.Expr | None:
 def _mapped(
     checks: Checks, key: str, mapping: dict[str, Any], reason: str, *, dtype: pl.DataType
 ) -> pl.Expr:
-    value = lookup(pl.col(key), mapping, dtype=dtype)
+    """Adds `_<key>` = the mapped value (null when unknown) and an error for unknown values."""
+    checks.with_columns(lookup(pl.col(key), mapping, dtype=dtype).alias(f"_{key}"))
     checks.add(
-        pl.col(key).is_not_null() & value.is_null(),
+        pl.col(key).is_not_null() & pl.col(f"_{key}").is_null(),
         column=key,
         reason=pl.format(reason, pl.col(key)),
     )
-    return value
+    return pl.col(f"_{key}")
 
 
 def _code_or_name_map(rows: list[tuple[int, str, str]]) -> dict[str, int]:
@@ -271,7 +273,41 @@ def _code_or_name_map(rows: list[tuple[int, str, str]]) -> dict[str, int]:
 
 
 def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
-    """Enterprise rows -> Enterprise column values (FKs as ids); errors name row, column, value."""
+    """Enterprise rows -> Enterprise column values (FKs as ids); errors name row, column, value.
+
+    Parsing happens in one `with_columns` (polars runs the expressions in parallel); the checks
+    then compare ready columns.
+    """
+    has = checks.has
+    names = checks.frame.get_column("name")
+    parsed: dict[str, pl.Expr] = {
+        "_initials": char_map(pl.col("name"), pinyin_initials, values=names).str.slice(0, 200),
+    }
+    if has("former_names"):
+        parsed["_former"] = split_list(pl.col("former_names")).fill_null("")
+    if has("founded_on"):
+        parsed["_founded"] = parse_date(pl.col("founded_on"))
+    if has("registered_capital"):
+        parsed["_capital"] = parse_decimal(pl.col("registered_capital"), places=4)
+    if has("industry"):
+        codes = dict(IndustryCategory.objects.values_list("code", "id"))
+        code = (
+            pl.col("industry")
+            .str.normalize("NFKC")
+            .str.strip_chars()
+            .str.to_uppercase()
+            .str.extract(r"^([A-Z]?\d+|[A-Z])(?:\s|$)", 1)
+            .str.replace(r"^[A-Z](\d+)$", "$1")
+        )
+        parsed["_industry"] = code.replace_strict(codes, default=None, return_dtype=pl.Int64)
+    if has("sei_category"):
+        sei_map = _code_or_name_map(
+            list(EmergingCategory.objects.values_list("id", "code", "name"))
+        )
+        sei_text = pl.col("sei_category").str.replace(r"^(\d)\s*[、.．\s]\s*.*$", "$1")
+        parsed["_sei"] = lookup(sei_text, sei_map, dtype=pl.Int64())
+    checks.with_columns(**parsed)
+
     checks.required("name", _("企业名称不能为空"))
     checks.max_length("name", 120, _("企业名称不能超过120个字"))
     _check_uscc(checks)
@@ -281,36 +317,33 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
         reason=_("统一社会信用代码与第{first}行重复"),
         reason_first=_("统一社会信用代码在文件中重复出现(另见第{other}行)"),
     )
-    names = checks.frame.get_column("name")
     out: list[pl.Expr] = [
         pl.col(ROW),
         pl.col("_uscc").alias("uscc"),
         pl.col("name"),
-        char_map(pl.col("name"), pinyin_initials, values=names)
-        .str.slice(0, 200)
-        .alias("name_initials"),
+        pl.col("_initials").alias("name_initials"),
     ]
-    if checks.has("former_names"):
-        former = split_list(pl.col("former_names")).fill_null("")
+    if has("former_names"):
         checks.add(
-            former.str.len_chars() > 500,
+            pl.col("_former").str.len_chars() > 500,
             column="former_names",
             reason=_("曾用名合计不能超过500个字"),
         )
-        out.append(former.alias("former_names"))
-    if checks.has("founded_on"):
-        founded = parse_date(pl.col("founded_on"))
+        out.append(pl.col("_former").alias("former_names"))
+    if has("founded_on"):
         checks.add(
-            pl.col("founded_on").is_not_null() & founded.is_null(),
+            pl.col("founded_on").is_not_null() & pl.col("_founded").is_null(),
             column="founded_on",
             reason=_("成立日期无法识别,请写成 2019-03-01 这样的日期"),
         )
         checks.add(
-            founded > pl.lit(ctx.today), column="founded_on", reason=_("成立日期不能晚于今天")
+            pl.col("_founded") > pl.lit(ctx.today),
+            column="founded_on",
+            reason=_("成立日期不能晚于今天"),
         )
-        out.append(founded.alias("founded_on"))
-    if checks.has("registered_capital"):
-        capital = parse_decimal(pl.col("registered_capital"), places=4)
+        out.append(pl.col("_founded").alias("founded_on"))
+    if has("registered_capital"):
+        capital = pl.col("_capital")
         checks.add(
             pl.col("registered_capital").is_not_null() & capital.is_null(),
             column="registered_capital",
@@ -327,50 +360,33 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
             reason=_("注册资本超出范围(最多12位整数)"),
         )
         out.append(capital.alias("registered_capital"))
-    if checks.has("industry"):
-        codes = dict(IndustryCategory.objects.values_list("code", "id"))
-        code = (
-            pl.col("industry")
-            .str.normalize("NFKC")
-            .str.strip_chars()
-            .str.to_uppercase()
-            .str.extract(r"^([A-Z]?\d+|[A-Z])(?:\s|$)", 1)
-            .str.replace(r"^[A-Z](\d+)$", "$1")
-        )
-        industry = code.replace_strict(codes, default=None, return_dtype=pl.Int64)
+    if has("industry"):
         checks.add(
-            pl.col("industry").is_not_null() & industry.is_null(),
+            pl.col("industry").is_not_null() & pl.col("_industry").is_null(),
             column="industry",
             reason=pl.format(
                 _("行业代码“{}”不在国民经济行业分类(GB/T 4754-2017)中"), pl.col("industry")
             ),
         )
-        out.append(industry.alias("industry_id"))
-    if checks.has("sei_category"):
-        sei_map = _code_or_name_map(
-            list(EmergingCategory.objects.values_list("id", "code", "name"))
-        )
-        sei = lookup(
-            pl.col("sei_category").str.replace(r"^(\d)\s*[、.．\s]\s*.*$", "$1"),
-            sei_map,
-            dtype=pl.Int64(),
-        )
+        out.append(pl.col("_industry").alias("industry_id"))
+    if has("sei_category"):
         checks.add(
-            pl.col("sei_category").is_not_null() & sei.is_null(),
+            pl.col("sei_category").is_not_null() & pl.col("_sei").is_null(),
             column="sei_category",
             reason=pl.format(
-                _("战略性新兴产业类别“{}”无法识别,请填1-9的代码或类别名称"), pl.col("sei_category")
+                _("战略性新兴产业类别“{}”无法识别,请填1-9的代码或类别名称"),
+                pl.col("sei_category"),
             ),
         )
-        out.append(sei.alias("sei_category_id"))
+        out.append(pl.col("_sei").alias("sei_category_id"))
         # Staff importing a category state it with authority: it counts as reviewed.
         out.append(
-            pl.when(sei.is_not_null())
+            pl.when(pl.col("_sei").is_not_null())
             .then(pl.lit(Enterprise.SeiStatus.CONFIRMED.value))
             .otherwise(pl.lit(""))
             .alias("sei_status")
         )
-    if checks.has("chain"):
+    if has("chain"):
         chain_map = _code_or_name_map(list(IndustryChain.objects.values_list("id", "code", "name")))
         chain = _mapped(
             checks,
@@ -380,7 +396,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
             dtype=pl.Int64(),
         )
         out.append(chain.alias("chain_id"))
-    if checks.has("grid"):
+    if has("grid"):
         grid_map = _code_or_name_map(list(Grid.objects.values_list("id", "code", "name")))
         grid = _mapped(
             checks,
@@ -390,7 +406,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
             dtype=pl.Int64(),
         )
         out.append(grid.alias("grid_id"))
-    if checks.has("status"):
+    if has("status"):
         status = _mapped(
             checks,
             "status",
@@ -399,7 +415,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
             dtype=pl.String(),
         )
         out.append(status.alias("status"))
-    if checks.has("size"):
+    if has("size"):
         size = _mapped(
             checks,
             "size",
@@ -408,7 +424,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
             dtype=pl.String(),
         )
         out.append(size.fill_null("").alias("size"))
-    if checks.has("chain_position"):
+    if has("chain_position"):
         position = _mapped(
             checks,
             "chain_position",
@@ -446,7 +462,7 @@ def validate_qualifications(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
     known |= set(in_file.get_column("uscc").to_list())
     rejected = ctx.rejected.get(ENTERPRISES, pl.DataFrame(schema={"_uscc": pl.String}))
     rejected_keys = set(rejected.get_column("_uscc").drop_nulls().to_list()) - known
-    valid_uscc = uscc_check_expr(pl.col("_uscc"))
+    valid_uscc = pl.col("_uscc_ok")
     checks.add(
         valid_uscc & pl.col("_uscc").is_in(list(rejected_keys)),
         column="uscc",

@@ -252,12 +252,6 @@ def qualification_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def import_page(request: HttpRequest) -> HttpResponse:
-    require(request.user, Cap.REGISTRY_IMPORT)
-    return render(request, "registry/list.html", {})
-
-
-@login_required
 def chain_list(request: HttpRequest) -> HttpResponse:
     require(request.user, Cap.REGISTRY_CONFIGURE)
     form = ChainForm(request.POST or None, initial={"is_active": True, "sort_order": 0})

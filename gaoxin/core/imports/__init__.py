@@ -12,7 +12,7 @@ row errors and the error report, comparison with the database, bulk writes with 
 per object, and the `ImportJob` record.
 """
 
-from gaoxin.core.imports.files import ImportRefused, Limits, open_table, sniff_format
+from gaoxin.core.imports.files import ImportRefused, Limits, open_table, read_sheet, sniff_format
 from gaoxin.core.imports.pipeline import (
     Importer,
     ImportOutcome,
@@ -21,6 +21,7 @@ from gaoxin.core.imports.pipeline import (
     import_job_create,
     import_run,
     imports_dir,
+    job_summary,
 )
 from gaoxin.core.imports.spec import (
     ROW,
@@ -41,7 +42,9 @@ from gaoxin.core.imports.upsert import (
     Plan,
     UpsertTarget,
     apply_plan,
+    bulk_session,
     insert_frame,
+    insert_slices,
     load_existing,
     plan_upsert,
     write_audit,
@@ -61,6 +64,7 @@ __all__ = [
     "SheetSpec",
     "UpsertTarget",
     "apply_plan",
+    "bulk_session",
     "canonical_decimal",
     "char_map",
     "clean_text",
@@ -70,12 +74,15 @@ __all__ = [
     "import_run",
     "imports_dir",
     "insert_frame",
+    "insert_slices",
+    "job_summary",
     "load_existing",
     "lookup",
     "open_table",
     "parse_date",
     "parse_decimal",
     "plan_upsert",
+    "read_sheet",
     "sniff_format",
     "split_list",
     "write_audit",

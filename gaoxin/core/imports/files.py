@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import copy
 import csv
+import ctypes
+import ctypes.util
 import io
 import re
 import tempfile
@@ -176,9 +178,8 @@ def _sheet_names(path: Path) -> list[str]:
 
 # --- zip containers (xlsx, ods) --------------------------------------------------------------
 
-# Cell and row references. Only references with many digits or two-plus column letters can
-# make calamine build a huge dense range, and those are rare, so the scan stays fast.
-_COL_REF = re.compile(rb'r="([A-Z]{2,3})[0-9]')
+# Only cell/row references with many digits or two-plus column letters can make calamine build
+# a huge dense range (it allocates rows x columns cells); those are rare, so the scan is fast.
 _ODS_REPEAT = re.compile(rb'number-(rows|columns)-repeated="([0-9]+)"')
 
 
@@ -211,7 +212,9 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                     raise ImportRefused(bomb)
         total = 0
         row_digits = len(str(limits.max_sheet_rows))
-        row_ref = re.compile(rb'r="[A-Z]{0,3}([0-9]{%d,})"' % row_digits)
+        # One pass finds only the rare references that matter: two-plus column letters, or a
+        # row number with as many digits as the row limit.
+        rare_ref = re.compile(rb'r="([A-Z]{2,3}[0-9]+|[A-Z]?[0-9]{%d,})"' % row_digits)
         for info in infos:
             name = info.filename
             is_sheet = (fmt == XLSX and name.startswith("xl/worksheets/")) or (
@@ -222,11 +225,15 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
             probe = copy.copy(info)
             probe.file_size = limits.max_uncompressed_bytes - total + 1
             rows = 0
+            ods_repeats = _OdsRepeats(limits)
             run = 0  # bytes since the last '<': the longest text run bounds the longest cell
             tail = b""
+            # Pieces no longer than the cell limit: a text run inside one piece is then shorter
+            # than the limit, so checking runs across piece boundaries is enough.
+            piece = max(1024, min(CHUNK, limits.max_cell_bytes))
             try:
                 with zf.open(probe) as fh:
-                    while chunk := fh.read(CHUNK):
+                    while chunk := fh.read(piece):
                         total += len(chunk)
                         if total > limits.max_uncompressed_bytes:
                             raise ImportRefused(bomb)
@@ -248,12 +255,12 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                         if fmt == XLSX:
                             rows += window.count(b"<row ") + window.count(b"<row>")
                             rows -= tail.count(b"<row ") + tail.count(b"<row>")
-                            _check_xlsx_refs(window, row_ref, limits)
+                            _check_xlsx_refs(window, rare_ref, limits)
                         else:
                             rows += window.count(b"<table:table-row") - tail.count(
                                 b"<table:table-row"
                             )
-                            rows += _check_ods_repeats(chunk, limits)
+                            rows += ods_repeats.feed(window, len(tail))
                         if rows > limits.max_sheet_rows:
                             raise ImportRefused(_too_many_rows(limits))
                         tail = chunk[-64:]
@@ -270,37 +277,88 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                 )
 
 
-def _check_xlsx_refs(window: bytes, row_ref: re.Pattern[bytes], limits: Limits) -> None:
-    for letters in _COL_REF.findall(window):
-        if _col_index(letters) > limits.max_columns:
+def _check_xlsx_refs(window: bytes, rare_ref: re.Pattern[bytes], limits: Limits) -> None:
+    for ref in rare_ref.findall(window):
+        letters = ref.rstrip(b"0123456789")
+        if letters and _col_index(letters) > limits.max_columns:
             raise ImportRefused(
                 _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
             )
-    for digits in row_ref.findall(window):
-        if int(digits) > limits.max_sheet_rows:
+        if int(ref[len(letters) :]) > limits.max_sheet_rows:
             raise ImportRefused(_too_many_rows(limits))
 
 
-def _check_ods_repeats(window: bytes, limits: Limits) -> int:
-    """Extra rows that repeated ODS rows with content add. LibreOffice repeats empty rows and
-    cells freely (calamine skips those); repeats of cells with values are what inflate."""
-    extra = 0
-    for match in _ODS_REPEAT.finditer(window):
-        what, n = match.group(1), int(match.group(2))
-        tag_end = window.find(b">", match.end())
-        if what == b"columns":
-            if tag_end > 0 and window[tag_end - 1 : tag_end] == b"/":
-                continue  # empty, self-closing cell
-            if n > limits.max_columns:
-                raise ImportRefused(
-                    _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
-                )
-            continue
-        row_end = window.find(b"</table:table-row>", match.end())
-        row = window[match.end() : row_end if row_end > 0 else len(window)]
-        if b"value-type" in row or b"<text:p" in row:
-            extra += n - 1
-    return extra
+_ROW_END = b"</table:table-row>"
+_TABLE_END = b"</table:table>"
+
+
+def _has_value(row: bytes) -> bool:
+    return b"value-type" in row or b"<text:p" in row
+
+
+class _OdsRepeats:
+    """Rows that ODS `number-rows-repeated` adds to what calamine will build.
+
+    LibreOffice writes the empty rows after a table's last used row as one huge repeated row;
+    calamine skips those, so they must not count. Repeated rows that hold values, or empty ones
+    that more rows follow, do become part of the cell grid and count. A row cut by a piece
+    boundary is settled when the next piece arrives."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        # A repeated row whose end is not yet seen: (repeat count, values seen so far).
+        self.pending_row: tuple[int, bool] | None = None
+        self.pending_after: int | None = None  # empty repeat whose successor is not yet seen
+
+    def feed(self, window: bytes, fresh_from: int) -> int:
+        extra = 0
+        if self.pending_after is not None:
+            n, self.pending_after = self.pending_after, None
+            extra += self._settle_after(window[fresh_from:], n)
+        if self.pending_row is not None:
+            (n, valued), self.pending_row = self.pending_row, None
+            end = window.find(_ROW_END, fresh_from)
+            if valued or end < 0:  # a value, or a row longer than a piece: count it
+                extra += n - 1
+            else:
+                extra += self._settle(window, fresh_from, end, n)
+        for match in _ODS_REPEAT.finditer(window):
+            if match.end() <= fresh_from:
+                continue  # seen in the previous piece
+            what, n = match.group(1), int(match.group(2))
+            if what == b"columns":
+                self._check_columns(window, match.end(), n)
+                continue
+            end = window.find(_ROW_END, match.end())
+            if end < 0:
+                self.pending_row = (n, _has_value(window[match.end() :]))
+            else:
+                extra += self._settle(window, match.end(), end, n)
+        return extra
+
+    def _settle(self, window: bytes, start: int, end: int, n: int) -> int:
+        if _has_value(window[start:end]):
+            return n - 1
+        return self._settle_after(window[end + len(_ROW_END) :], n)
+
+    def _settle_after(self, after: bytes, n: int) -> int:
+        after = after.lstrip()
+        if not after:
+            self.pending_after = n
+            return 0
+        return 0 if after.startswith(_TABLE_END) else n - 1
+
+    def _check_columns(self, window: bytes, start: int, n: int) -> None:
+        if n <= self.limits.max_columns:
+            return
+        tag_end = window.find(b">", start)
+        if tag_end > 0 and window[tag_end - 1 : tag_end] == b"/":
+            following = window[tag_end + 1 :].lstrip()
+            if not following or following.startswith(_ROW_END):
+                return  # empty cells to the end of the row: calamine ignores them
+        raise ImportRefused(
+            _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": self.limits.max_columns}
+        )
 
 
 # --- text (CSV) ------------------------------------------------------------------------------
@@ -343,8 +401,10 @@ def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWri
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     lines = 0
     run = 0
+    # Pieces no longer than the line limit, so only runs across pieces need adding up.
+    piece = max(1024, min(CHUNK, limits.max_line_bytes))
     with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
+        while chunk := fh.read(piece):
             if b"\x00" in chunk:
                 raise ImportRefused(_not_a_table(_(":文件包含二进制内容")))
             text = decoder.decode(chunk)
@@ -441,7 +501,19 @@ def _read_workbook_sheet(
     except Exception as exc:  # calamine reports damaged files through many exception types
         raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
     frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    del loaded, reader
+    _release_freed_memory()
     return frame, 1
+
+
+def _release_freed_memory() -> None:
+    """calamine's cell grid is freed by now, but glibc keeps freed pages in its arenas; hand
+    them back so the import's resident memory reflects what it actually holds."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        pass
 
 
 def _read_csv(

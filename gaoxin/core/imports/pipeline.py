@@ -42,7 +42,7 @@ from gaoxin.core.imports.spec import (
     SheetSpec,
     clean_text,
 )
-from gaoxin.core.imports.upsert import CHANGES, Plan, apply_plan, plan_upsert
+from gaoxin.core.imports.upsert import Plan, apply_plan, bulk_session, plan_upsert
 from gaoxin.core.models import AuditEntry, ImportJob
 
 log = logging.getLogger(__name__)
@@ -255,6 +255,8 @@ def import_run(
         if job.file_sha256 and _sha256(path) != job.file_sha256:
             raise ImportRefused(_("上传的文件已被改动,请重新上传"))
         table = open_table(path, limits=limits)
+        if table.format == "csv":  # a CSV's one "sheet" is named after the file the user sent
+            table.sheet_names = [Path(job.file_name).stem or table.sheet_names[0]]
         sheets = _read_sheets(table, importer, limits)
         outcome.timings["read"] = time.perf_counter() - started
         mark = time.perf_counter()
@@ -273,13 +275,13 @@ def import_run(
             _count(outcome, sheets)
             outcome.status = ImportJob.Status.PREVIEWED
         else:
-            with transaction.atomic():
+            with bulk_session(), transaction.atomic():
                 for sheet in sheets:
                     sheet.plan = plan_upsert(sheet.spec.target, sheet.valid, ctx)
                     apply_plan(sheet.plan, actor=acting_user, batch=job.id)
-                    ctx.valid[sheet.spec.key] = sheet.valid
                 _count(outcome, sheets)
-                _audit_job(job, outcome, acting_user)
+                if outcome.created or outcome.updated:  # a run that wrote nothing is no write
+                    _audit_job(job, outcome, acting_user)
             outcome.status = ImportJob.Status.APPLIED
             outcome.applied = True
         outcome.timings["write"] = time.perf_counter() - mark
@@ -349,6 +351,7 @@ def _read_sheets(table: TableFile, importer: Importer, limits: Limits) -> list[_
                 % {"sheet": raw.name, "cols": "、".join(missing)}
             )
         frame = _frame(raw, matches)
+        raw.frame = raw.frame.clear()  # the cleaned frame is all we need from here on
         if frame.height > limits.max_rows:
             raise ImportRefused(
                 _("文件超过最大行数 %(n)s 行,请拆分后分批导入") % {"n": f"{limits.max_rows:,}"}
@@ -384,6 +387,9 @@ def _validate(sheet: _Sheet, ctx: ImportContext) -> None:
     sheet.valid = valid.filter(~pl.col(ROW).is_in(bad.implode()))
     ctx.valid[sheet.spec.key] = sheet.valid
     ctx.rejected[sheet.spec.key] = checks.frame.filter(pl.col(ROW).is_in(bad.implode()))
+    # Keep only what the preview's sample labels need: the raw strings are no longer used.
+    labels = [c.key for c in sheet.spec.columns[:2] if c.key in sheet.frame.columns]
+    sheet.frame = sheet.frame.select(ROW, *labels)
 
 
 def _collect(outcome: ImportOutcome, sheets: list[_Sheet]) -> None:
@@ -421,7 +427,7 @@ def _samples(sheet: _Sheet) -> list[dict[str, Any]]:
     for action, frame in (("create", sheet.plan.created), ("update", sheet.plan.updated)):
         if not frame.height:
             continue
-        part = frame.head(SAMPLE_ROWS).select(ROW, CHANGES)
+        part = frame.head(SAMPLE_ROWS).select(ROW, sheet.plan.changes(action).alias("changes"))
         labels = sheet.frame.join(part.select(ROW), on=ROW).select(ROW, *label_cols)
         names = dict(
             zip(labels.get_column(ROW).to_list(), labels.select(label_cols).rows(), strict=True)
@@ -507,7 +513,28 @@ def error_report_write(path: Path, errors: pl.DataFrame, *, with_sheet: bool) ->
         workbook.close()
 
 
+def job_summary(job: ImportJob) -> dict[str, Any]:
+    """What the last run of `job` found per sheet (counts, sample rows), for the preview page."""
+    path = Path(settings.DATA_DIR) / "imports" / str(job.id) / "summary.json"  # read only
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"sheets": [], "error_count": len(job.errors)}
+    return data
+
+
 def _record(job: ImportJob, outcome: ImportOutcome) -> None:
+    folder = imports_dir() / str(job.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "dry_run": outcome.dry_run,
+        "error_count": outcome.error_count,
+        "sheets": [s.__dict__ for s in outcome.sheets],
+        "timings": outcome.timings,
+    }
+    (folder / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     job.status = outcome.status
     job.total_rows = outcome.total_rows
     job.created, job.updated = outcome.created, outcome.updated

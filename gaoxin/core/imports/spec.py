@@ -110,11 +110,14 @@ class Checks:
     `frame` holds the cleaned strings; checks add typed columns to it as they go.
     """
 
+    SLICE_ROWS = 50_000
+
     def __init__(self, frame: pl.DataFrame, *, sheet: str, headers: Mapping[str, str]) -> None:
         self.frame = frame
         self.sheet = sheet
         self.headers = dict(headers)  # column key -> header as written in the file
         self._errors: list[pl.DataFrame] = []
+        self._pending: list[tuple[pl.Expr, str, pl.Expr, str | pl.Expr]] = []
 
     def has(self, key: str) -> bool:
         return key in self.headers
@@ -130,19 +133,35 @@ class Checks:
         reason: str | pl.Expr,
         value: pl.Expr | None = None,
     ) -> None:
-        """Records an error on every row where `mask` is true (nulls count as false)."""
+        """Records an error on every row where `mask` is true (nulls count as false).
+
+        Masks are evaluated together, in one parallel pass, when the errors are collected; the
+        value and reason expressions only for the rows that fail. Masks should therefore refer
+        to columns already in the frame (see `with_columns`) rather than recompute parses.
+        """
         if value is None:
             value = pl.col(column) if column in self.frame.columns else pl.lit(None, pl.String)
-        value_expr = value
-        reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
-        bad = self.frame.filter(mask.fill_null(False)).select(
-            pl.lit(self.sheet).alias("sheet"),
-            pl.col(ROW).cast(pl.Int64),
-            pl.lit(self.header(column)).alias("column"),
-            value_expr.cast(pl.String).alias("value"),
-            reason_expr.cast(pl.String).alias("reason"),
+        self._pending.append((mask, column, value, reason))
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        flags = self.frame.select(
+            mask.fill_null(False).alias(f"_m{i}") for i, (mask, *_rest) in enumerate(pending)
         )
-        if bad.height:
+        hits = flags.sum().row(0)
+        for i, (_mask, column, value, reason) in enumerate(pending):
+            if not hits[i]:
+                continue
+            reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
+            bad = self.frame.filter(flags.get_column(f"_m{i}")).select(
+                pl.lit(self.sheet).alias("sheet"),
+                pl.col(ROW).cast(pl.Int64),
+                pl.lit(self.header(column)).alias("column"),
+                value.cast(pl.String).alias("value"),
+                reason_expr.cast(pl.String).alias("reason"),
+            )
             self._errors.append(bad)
 
     def add_rows(self, rows: pl.DataFrame) -> None:
@@ -168,7 +187,12 @@ class Checks:
             self.add(pl.col(key).str.len_chars() > limit, column=key, reason=reason)
 
     def with_columns(self, *exprs: pl.Expr | Iterable[pl.Expr], **named: pl.Expr) -> None:
-        self.frame = self.frame.with_columns(*exprs, **named)
+        """Adds derived columns. Expressions must be row-wise (no windows or aggregations):
+        they are evaluated in slices, which bounds the memory parsing intermediates take."""
+        parts = [
+            part.with_columns(*exprs, **named) for part in self.frame.iter_slices(self.SLICE_ROWS)
+        ]
+        self.frame = pl.concat(parts) if parts else self.frame.with_columns(*exprs, **named)
 
     def unique(
         self, keys: list[str], *, column: str, reason: str, reason_first: str | None = None
@@ -189,9 +213,11 @@ class Checks:
             self.add(
                 dup & first, column=column, reason=_fmt(reason_first, "other", pl.col("_dup_next"))
             )
+        self._flush()
         self.frame = self.frame.drop("_dup", "_dup_first", "_dup_next")
 
     def errors(self) -> pl.DataFrame:
+        self._flush()
         if not self._errors:
             return pl.DataFrame(schema=ERROR_SCHEMA)
         return pl.concat(self._errors).sort([ROW, "column"], maintain_order=True)
@@ -206,7 +232,7 @@ def _fmt(text: str, name: str, expr: pl.Expr) -> str | pl.Expr:
 
 # --- vectorised parsers ----------------------------------------------------------------------
 
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_EXCEL_UNIX_DAYS = 25569
 
 
 def clean_text(expr: pl.Expr) -> pl.Expr:
@@ -218,8 +244,14 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
 def parse_date(expr: pl.Expr) -> pl.Expr:
     """Dates as people type them: 2019-03-01, 2019/3/1, 2019.3.1, 2019年3月1日, 20190301,
     an Excel date cell (read as "2019-03-01 00:00:00") or an Excel serial number. Null if not."""
+    return expr.map_batches(_parse_date, return_dtype=pl.Date)
+
+
+def _parse_date(values: pl.Series) -> pl.Series:
+    # Series steps, not one nested expression: each intermediate is computed once.
     text = (
-        expr.str.normalize("NFKC")
+        values.cast(pl.String)
+        .str.normalize("NFKC")
         .str.strip_chars()
         .str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
         .str.replace(r"[日号]$", "")
@@ -227,9 +259,10 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     )
     iso = text.str.extract(r"^(\d{4}-\d{1,2}-\d{1,2})$", 1).str.to_date("%Y-%m-%d", strict=False)
     compact = text.str.extract(r"^(\d{8})$", 1).str.to_date("%Y%m%d", strict=False)
-    serial_days = text.str.extract(r"^(\d{5})(?:-0+)?$", 1).cast(pl.Int64, strict=False)
-    serial = pl.lit(_EXCEL_EPOCH) + pl.duration(days=serial_days)
-    return pl.coalesce(iso, compact, serial.cast(pl.Date))
+    days = text.str.extract(r"^(\d{5})(?:-0+)?$", 1).cast(pl.Int64, strict=False)
+    # Excel serial 25569 is 1970-01-01, day 0 of polars' Date.
+    serial = (days - _EXCEL_UNIX_DAYS).cast(pl.Int32).cast(pl.Date)
+    return iso.fill_null(compact).fill_null(serial).alias(values.name)
 
 
 def parse_decimal(expr: pl.Expr, *, places: int) -> pl.Expr:
@@ -238,30 +271,50 @@ def parse_decimal(expr: pl.Expr, *, places: int) -> pl.Expr:
     Thousands separators, spaces and a trailing 万元/元 unit are tolerated. More decimals than
     `places` are rounded (spreadsheet floats carry binary noise such as 0.30000000000000004).
     """
-    text = expr.str.normalize("NFKC").str.replace_all(r"[,\s]", "").str.replace(r"(万元|元)$", "")
+    return expr.map_batches(lambda s: _parse_decimal(s, places), return_dtype=pl.String)
+
+
+def _parse_decimal(values: pl.Series, places: int) -> pl.Series:
+    text = (
+        values.cast(pl.String)
+        .str.normalize("NFKC")
+        .str.replace_all(r"[,\s]", "")
+        .str.replace(r"(万元|元)$", "")
+    )
     plain = text.str.extract(r"^([+-]?\d+(?:\.\d*)?|[+-]?\.\d+)$", 1)
     sci = text.str.contains(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$").fill_null(False)
     frac = plain.str.extract(r"\.(\d*)$", 1).str.len_chars().fill_null(0)
-    rounded = (
-        pl.when(sci | (frac > places))
-        .then(text.cast(pl.Float64, strict=False).round(places).cast(pl.String))
-        .otherwise(plain)
-    )
-    return canonical_decimal(rounded)
+    needs_round = sci | (frac > places)
+    if needs_round.any():
+        rounded = text.cast(pl.Float64, strict=False).round(places).cast(pl.String)
+        plain = pl.select(pl.when(needs_round).then(rounded).otherwise(plain)).to_series()
+    return _canonical_decimal(plain).alias(values.name)
 
 
 def canonical_decimal(expr: pl.Expr) -> pl.Expr:
     """Decimal text without redundant zeros, as audit.jsonable writes a Decimal: 100, 12.5."""
-    text = expr.str.replace(r"^\+", "")
-    sign = pl.when(text.str.starts_with("-")).then(pl.lit("-")).otherwise(pl.lit(""))
+    return expr.map_batches(_canonical_decimal, return_dtype=pl.String)
+
+
+def _canonical_decimal(values: pl.Series) -> pl.Series:
+    text = values.cast(pl.String).str.replace(r"^\+", "")
+    valid = text.str.contains(r"^-?(\d+(\.\d*)?|\.\d+)$").fill_null(False)
+    negative = text.str.starts_with("-").fill_null(False)
     body = text.str.replace(r"^-", "")
     whole = body.str.extract(r"^(\d*)", 1).str.strip_chars_start("0")
-    whole = pl.when(whole.str.len_chars() == 0).then(pl.lit("0")).otherwise(whole)
     frac = body.str.extract(r"\.(\d*)$", 1).fill_null("").str.strip_chars_end("0")
-    number = pl.when(frac.str.len_chars() > 0).then(whole + "." + frac).otherwise(whole)
-    signed = pl.when(number == "0").then(number).otherwise(sign + number)
-    valid = text.str.contains(r"^-?(\d+(\.\d*)?|\.\d+)$")
-    return pl.when(valid).then(signed).otherwise(None)
+    frame = pl.DataFrame({"w": whole, "f": frac, "neg": negative, "ok": valid})
+    out = frame.select(
+        pl.when(~pl.col("ok"))
+        .then(None)
+        .otherwise(
+            pl.when(pl.col("w").str.len_chars() == 0).then(pl.lit("0")).otherwise(pl.col("w"))
+            + pl.when(pl.col("f").str.len_chars() > 0).then("." + pl.col("f")).otherwise(pl.lit(""))
+        )
+        .alias("n")
+    ).to_series()
+    signed = pl.select(pl.when(negative & (out != "0")).then("-" + out).otherwise(out)).to_series()
+    return signed.alias(values.name)
 
 
 def lookup(expr: pl.Expr, mapping: Mapping[str, Any], *, dtype: pl.DataType) -> pl.Expr:
@@ -280,12 +333,12 @@ def split_list(expr: pl.Expr, *, separators: str = "\uff1b;\u3001", joiner: str 
 
 
 def char_map(expr: pl.Expr, func: Callable[[str], str], *, values: pl.Series) -> pl.Expr:
-    """Apply a per-character function (pinyin initials …) without a per-row Python loop:
-    map each distinct character once, then rebuild the strings in polars."""
+    """Apply a per-character function (pinyin initials …) without a per-row Python loop: each
+    distinct character is mapped once, then one Aho-Corasick pass rewrites the column.
+    Characters `func` maps to themselves are left alone."""
     chars = values.drop_nulls().str.split("").explode().drop_nulls().unique().to_list()
     mapping = {ch: func(ch) for ch in chars}
-    return (
-        expr.str.split("")
-        .list.eval(pl.element().replace_strict(mapping, default="", return_dtype=pl.String))
-        .list.join("")
-    )
+    mapping = {ch: out for ch, out in mapping.items() if out != ch}
+    if not mapping:
+        return expr
+    return expr.str.replace_many(list(mapping), list(mapping.values()))

@@ -8,10 +8,16 @@ and memory stays bounded by the slice size.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
+import queue
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 import polars as pl
 from django.db import connection, models
@@ -20,10 +26,12 @@ from gaoxin.core.context import current
 from gaoxin.core.imports.spec import ImportContext, canonical_decimal
 from gaoxin.core.models import AuditEntry
 
-SLICE = 10_000
+T = TypeVar("T")
+SLICE = 5_000
+MULTI_ROW = 50
+BULK_CACHE_KIB = 32 * 1024
 OLD = "__old"
 ID = "id"
-CHANGES = "_changes"
 
 
 @dataclass(frozen=True)
@@ -59,13 +67,31 @@ class UpsertTarget:
 class Plan:
     target: UpsertTarget
     fields: list[str]  # written attnames, key included
-    created: pl.DataFrame  # rows to insert, with CHANGES
-    updated: pl.DataFrame  # rows to update, with ID and CHANGES
+    compared: list[str]  # attnames compared with (and overwritten in) existing rows
+    created: pl.DataFrame  # rows to insert
+    updated: pl.DataFrame  # rows to update: ID, new values, and `<field>__old` values
     unchanged: int
+    schema: pl.Schema = field(default_factory=pl.Schema)
 
     @property
     def counts(self) -> tuple[int, int, int]:
         return self.created.height, self.updated.height, self.unchanged
+
+    def changes(self, action: str) -> pl.Expr:
+        """The audit `changes` JSON for rows of `created` ("create") or `updated` ("update").
+        An expression, so callers evaluate it slice by slice and memory stays flat."""
+        names = {a: f.name for a, f in self.target.concrete().items()}
+        if action == "create":
+            parts = {
+                f: (pl.lit(None, self.schema[f]), pl.col(f), pl.col(f).is_not_null())
+                for f in self.fields
+            }
+        else:
+            parts = {
+                f: (pl.col(f + OLD), pl.col(f), pl.col(f).ne_missing(pl.col(f + OLD)))
+                for f in self.compared
+            }
+        return _changes_json(parts, names, self.schema)
 
 
 # --- reading what is there -------------------------------------------------------------------
@@ -109,7 +135,9 @@ def load_existing(target: UpsertTarget, frame: pl.DataFrame, fields: Sequence[st
     schema = {n: _fetch_dtype(fmeta[n]) for n in names}
     first = target.key[0]
     wanted = frame.get_column(first).drop_nulls().unique()
-    rows: list[tuple[Any, ...]] = []
+    # Batches become polars frames as they arrive, so at most one batch of Python tuples
+    # is alive at a time (200k existing rows would otherwise cost ~150 MB of objects).
+    parts: list[pl.DataFrame] = [pl.DataFrame(schema=schema)]
     sql = f"SELECT {select} FROM {connection.ops.quote_name(target.table)}"  # noqa: S608
     with connection.cursor() as cur:
         if wanted.len() == 0:
@@ -121,12 +149,12 @@ def load_existing(target: UpsertTarget, frame: pl.DataFrame, fields: Sequence[st
                 part = values[i : i + 500]
                 marks = ", ".join(["%s"] * len(part))
                 cur.execute(f"{sql} WHERE {col} IN ({marks})", part)
-                rows.extend(cur.fetchall())
+                parts.append(pl.DataFrame(cur.fetchall(), schema=schema, orient="row"))
         else:
             cur.execute(sql)
-            while batch := cur.fetchmany(SLICE * 5):
-                rows.extend(batch)
-    found = pl.DataFrame(rows, schema=schema, orient="row")
+            while batch := cur.fetchmany(SLICE * 2):
+                parts.append(pl.DataFrame(batch, schema=schema, orient="row"))
+    found = pl.concat(parts, how="vertical")
     return found.select(
         pl.col(ID),
         *(_to_frame_dtype(pl.col(n), fmeta[n], frame.schema[n]).alias(n) for n in fields),
@@ -143,7 +171,7 @@ def written_fields(target: UpsertTarget, frame: pl.DataFrame) -> list[str]:
 
 def plan_upsert(target: UpsertTarget, frame: pl.DataFrame, ctx: ImportContext) -> Plan:
     """Splits valid rows into created / updated / unchanged by comparing with the database,
-    and computes each written row's audit changes {field: [old, new]} as JSON text."""
+    keeping old values of updated rows for their audit changes (`Plan.changes`)."""
     if target.prepare is not None:
         frame = target.prepare(frame, ctx)
     fields = written_fields(target, frame)
@@ -161,36 +189,18 @@ def plan_upsert(target: UpsertTarget, frame: pl.DataFrame, ctx: ImportContext) -
             .alias(f)
             for f in keep
         )
-    audit_names = {a: f.name for a, f in concrete.items()}
-    changed = {f: pl.col(f).ne_missing(pl.col(f + OLD)) for f in compared}
-    any_changed = pl.any_horizontal(list(changed.values())) if changed else pl.lit(False)
+    changed = [pl.col(f).ne_missing(pl.col(f + OLD)) for f in compared]
+    any_changed = pl.any_horizontal(changed) if changed else pl.lit(False)
     created = joined.filter(pl.col(ID).is_null())
-    created = created.with_columns(
-        _changes_json(
-            {
-                f: (pl.lit(None, frame.schema[f]), pl.col(f), pl.col(f).is_not_null())
-                for f in fields
-            },
-            audit_names,
-            frame.schema,
-        ).alias(CHANGES)
-    )
     updated = joined.filter(pl.col(ID).is_not_null() & any_changed)
-    updated = updated.with_columns(
-        _changes_json(
-            {f: (pl.col(f + OLD), pl.col(f), changed[f]) for f in compared},
-            audit_names,
-            frame.schema,
-        ).alias(CHANGES)
-    )
-    unchanged = joined.height - created.height - updated.height
-    drop = [f + OLD for f in compared]
     return Plan(
         target=target,
         fields=fields,
-        created=created.drop([*drop, ID]),
-        updated=updated.drop(drop),
-        unchanged=unchanged,
+        compared=compared,
+        created=created.drop([*(f + OLD for f in compared), ID]),
+        updated=updated,
+        unchanged=joined.height - created.height - updated.height,
+        schema=frame.schema,
     )
 
 
@@ -200,20 +210,46 @@ def _changes_json(
     schema: pl.Schema,
 ) -> pl.Expr:
     """{"field": [old, new], ...} with keys sorted, like audit.diff; values like audit.jsonable
-    (dates as ISO text, decimals as canonical text, ids as numbers)."""
+    (dates as ISO text, decimals as canonical text, ids as numbers). Built by concatenating
+    per-value JSON, which is several times faster than encoding nested structs."""
     pieces = []
     for attname in sorted(parts, key=lambda a: audit_names[a]):
         old, new, include = parts[attname]
-        if schema[attname] == pl.Date:
-            old, new = old.dt.strftime("%Y-%m-%d"), new.dt.strftime("%Y-%m-%d")
-        pair = pl.concat_list([old, new]).alias(audit_names[attname])
-        encoded = pl.struct(pair).struct.json_encode()
-        piece = encoded.str.strip_prefix("{").str.strip_suffix("}")
-        pieces.append(pl.when(include).then(piece).otherwise(None))
+        dtype = schema[attname]
+        head = json.dumps(audit_names[attname], ensure_ascii=False) + ":["
+        pair = pl.concat_str(
+            [
+                pl.lit(head),
+                _json_scalar(old, dtype),
+                pl.lit(","),
+                _json_scalar(new, dtype),
+                pl.lit("]"),
+            ]
+        )
+        pieces.append(pl.when(include).then(pair).otherwise(None))
     if not pieces:
         return pl.lit("{}")
     body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
     return pl.concat_str([pl.lit("{"), body.fill_null(""), pl.lit("}")])
+
+
+def _json_scalar(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """One value as JSON text ("null" for null)."""
+    if dtype == pl.Boolean:
+        return (
+            pl.when(expr.is_null())
+            .then(pl.lit("null"))
+            .when(expr)
+            .then(pl.lit("true"))
+            .otherwise(pl.lit("false"))
+        )
+    if dtype.is_numeric():
+        return expr.cast(pl.String).fill_null("null")
+    if dtype == pl.Date:
+        expr = expr.dt.strftime("%Y-%m-%d")
+    # polars' JSON encoder does the escaping: {"v":"..."} minus the wrapper.
+    encoded = pl.struct(expr.cast(pl.String).alias("v")).struct.json_encode()
+    return encoded.str.slice(5).str.strip_suffix("}")
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -224,7 +260,6 @@ class WriteResult:
     created: int = 0
     updated: int = 0
     audit_rows: int = 0
-    ids: pl.DataFrame = field(default_factory=pl.DataFrame)  # key + id of every row written
 
 
 def apply_plan(
@@ -260,29 +295,25 @@ def apply_plan(
     if created.height:
         ids = load_existing(target, created, list(target.key))
         created = created.join(ids, on=list(target.key), how="left")
-    audited = pl.concat(
-        [
-            created.with_columns(pl.lit(AuditEntry.Action.CREATE).alias("_action")),
-            plan.updated.with_columns(pl.lit(AuditEntry.Action.UPDATE).alias("_action")),
-        ],
-        how="diagonal_relaxed",
-    )
     audit_rows = 0
-    if audited.height:
-        audit_rows = write_audit(
-            audited,
-            model=target.model,
-            actor=actor,
-            batch=batch,
-            now=now,
-            object_repr=target.object_repr(),
-            enterprise_id=target.enterprise_id() if target.enterprise_id else None,
-        )
+    for frame, action in (
+        (created, AuditEntry.Action.CREATE),
+        (plan.updated, AuditEntry.Action.UPDATE),
+    ):
+        if frame.height:
+            audit_rows += write_audit(
+                frame,
+                model=target.model,
+                action=action,
+                changes=plan.changes(action),
+                actor=actor,
+                batch=batch,
+                now=now,
+                object_repr=target.object_repr(),
+                enterprise_id=target.enterprise_id() if target.enterprise_id else None,
+            )
     return WriteResult(
-        created=plan.created.height,
-        updated=plan.updated.height,
-        audit_rows=audit_rows,
-        ids=audited.select([*target.key, ID]) if audited.height else pl.DataFrame(),
+        created=plan.created.height, updated=plan.updated.height, audit_rows=audit_rows
     )
 
 
@@ -290,34 +321,36 @@ def write_audit(
     frame: pl.DataFrame,
     *,
     model: type[models.Model],
+    action: str,
+    changes: pl.Expr,
     actor: Any,
     batch: uuid.UUID,
     now: dt.datetime,
     object_repr: pl.Expr,
     enterprise_id: pl.Expr | None,
 ) -> int:
-    """One AuditEntry per frame row (columns ID, CHANGES, _action), inserted in bulk."""
+    """One AuditEntry per frame row (which has ID), inserted in bulk slice by slice."""
     ctx = current()
     batch_db = _prep(AuditEntry._meta.get_field("batch"), batch)
     actor_id = actor.pk if getattr(actor, "pk", None) else None
     label = getattr(actor, "username", None) or ("system" if actor is None else str(actor))
-    rows = frame.select(
+    exprs = [
         pl.lit(actor_id, pl.Int64).alias("actor_id"),
         pl.lit(label[:150]).alias("actor_label"),
         pl.lit(ctx.ip, pl.String).alias("ip"),
         pl.lit(ctx.channel).alias("channel"),
-        pl.col("_action").alias("action"),
+        pl.lit(action).alias("action"),
         pl.lit(model._meta.label_lower).alias("model"),
         pl.col(ID).cast(pl.String).alias("object_id"),
         object_repr.cast(pl.String).str.slice(0, 200).fill_null("").alias("object_repr"),
         (enterprise_id if enterprise_id is not None else pl.lit(None, pl.Int64))
         .cast(pl.Int64)
         .alias("enterprise_id"),
-        pl.col(CHANGES).alias("changes"),
+        changes.alias("changes"),
         pl.lit(batch_db if isinstance(batch_db, str) else str(batch_db)).alias("batch"),
-    )
-    insert_frame(AuditEntry, rows, now=now)
-    return rows.height
+    ]
+    insert_slices(AuditEntry, (part.select(exprs) for part in _slices(frame)), now=now)
+    return frame.height
 
 
 def _prep(f: models.Field[Any, Any], value: Any) -> Any:
@@ -340,36 +373,141 @@ def insert_frame(model: type[models.Model], frame: pl.DataFrame, *, now: dt.date
     """INSERT every frame row into the model's table. Columns are attnames; fields the frame
     lacks get their default (auto_now / auto_now_add fields get `now`). No signals, no save().
     """
+    return insert_slices(model, _slices(frame), now=now)
+
+
+def insert_slices(
+    model: type[models.Model], slices: Iterable[pl.DataFrame], *, now: dt.datetime
+) -> int:
+    """`insert_frame` for a stream of frames (all with the same columns). A helper thread turns
+    the next slice into Python rows while the database stores the current one: polars and
+    SQLite's step both run without the GIL, so the two cores share the work."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(f.column) for f in fields)
+    table = qn(model._meta.db_table)
+    columns: list[pl.Expr] | None = None
+    postgres = connection.vendor == "postgresql"
+
+    def rows() -> Iterator[Any]:
+        nonlocal columns
+        for part in slices:
+            if columns is None:
+                columns = _insert_columns(fields, part, now)
+            data = part.select(columns)
+            if postgres:
+                # COPY's CSV format as polars writes it: an unquoted empty field is NULL, a
+                # quoted one an empty string; polars formats in Rust, no per-row Python.
+                buffer = io.BytesIO()
+                data.write_csv(buffer, include_header=False, null_value="", quote_style="necessary")
+                yield data.height, buffer.getvalue()
+            else:
+                yield data.height, data.rows()
+
+    total = 0
+    with connection.cursor() as cur:
+        if postgres:
+            copy_sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
+            with cur.cursor.copy(copy_sql) as copy:
+                for count, block in _prefetch(rows()):
+                    total += count
+                    copy.write(block)
+        else:
+            # Several rows per statement: fewer statement executions for SQLite to run.
+            per = max(1, min(MULTI_ROW, 30_000 // len(fields)))
+            group = "(" + ", ".join(["%s"] * len(fields)) + ")"
+            sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([group] * per)}"  # noqa: S608
+            single = f"INSERT INTO {table} ({names}) VALUES {group}"  # noqa: S608
+            for count, batch in _prefetch(rows()):
+                total += count
+                whole = len(batch) - len(batch) % per
+                if whole:
+                    cur.executemany(
+                        sql,
+                        [
+                            list(chain.from_iterable(batch[i : i + per]))
+                            for i in range(0, whole, per)
+                        ],
+                    )
+                if whole < len(batch):
+                    cur.executemany(single, batch[whole:])
+    return total
+
+
+def _insert_columns(
+    fields: list[models.Field[Any, Any]], frame: pl.DataFrame, now: dt.datetime
+) -> list[pl.Expr]:
     columns: list[pl.Expr] = []
     for f in fields:
         if f.attname in frame.columns:
             columns.append(_db_expr(frame, f.attname).alias(f.attname))
         elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            columns.append(pl.lit(_prep(f, now)).alias(f.attname))
+            value = _prep(f, now)
+            if isinstance(value, dt.datetime):  # PostgreSQL: ISO text keeps the offset
+                value = value.isoformat()
+            columns.append(pl.lit(value).alias(f.attname))
         elif isinstance(f, models.JSONField):
             columns.append(pl.lit(_json_default(f)).alias(f.attname))
         else:
             columns.append(pl.lit(_prep(f, f.get_default())).alias(f.attname))
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(f.column) for f in fields)
-    data = frame.select(columns) if frame.height else frame.select(columns).clear()
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            copy_sql = f"COPY {qn(model._meta.db_table)} ({names}) FROM STDIN"
-            with cur.cursor.copy(copy_sql) as copy:
-                for part in _slices(data):
-                    for row in part.iter_rows():
-                        copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(fields))
-            sql = f"INSERT INTO {qn(model._meta.db_table)} ({names}) VALUES ({marks})"  # noqa: S608
-            for part in _slices(data):
-                cur.executemany(sql, part.rows())
-    return data.height
+    return columns
+
+
+def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """Iterate `items` in a helper thread, at most `depth` ahead. Errors in the helper are
+    re-raised here; if the consumer stops early the helper is told to stop too."""
+    buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        buffer.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            buffer.put(("done", None))
+        except BaseException as exc:  # handed to the consumer
+            buffer.put(("error", exc))
+
+    worker = threading.Thread(target=run, name="import-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = buffer.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 def _json_default(f: models.Field[Any, Any]) -> str:
     import json
 
     return json.dumps(f.get_default())
+
+
+@contextmanager
+def bulk_session() -> Iterator[None]:
+    """Connection settings for a bulk write. On SQLite a larger page cache for the duration
+    (index pages of a 200k-row insert stop spilling); restored afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        (old,) = cur.fetchone()
+        cur.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA cache_size = {int(old)}")

@@ -8,8 +8,12 @@ from gaoxin.core.models import AuditEntry, AuditImmutableError
 @pytest.fixture
 def entry(db, zone_admin):
     return audit.record(
-        actor=zone_admin, action="update", model="registry.enterprise", object_id="1",
-        object_repr="测试企业", changes={"name": ["旧", "新"]},
+        actor=zone_admin,
+        action="update",
+        model="registry.enterprise",
+        object_id="1",
+        object_repr="测试企业",
+        changes={"name": ["旧", "新"]},
     )
 
 

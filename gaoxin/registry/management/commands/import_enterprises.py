@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
 
 from gaoxin.core.context import acting
 from gaoxin.core.imports import Limits, import_job_create, import_run
@@ -48,9 +49,9 @@ class Command(BaseCommand):
 
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
-                self._finish(None, f"找不到用户 {options['user']}")
+                self._finish(None, _("找不到用户 %(name)s") % {"name": options["user"]})
         if not path.is_file():
-            self._finish(None, f"文件不存在:{path}")
+            self._finish(None, _("文件不存在:%(path)s") % {"path": path})
         limits = Limits.for_upload(max_bytes=options["max_bytes"])
         with acting(channel="cli"):
             job = import_job_create(
@@ -72,21 +73,37 @@ class Command(BaseCommand):
         for error in outcome.errors[:SHOWN_ERRORS]:
             sheet = f"[{error['sheet']}] " if len(outcome.sheets) > 1 else ""
             self.stderr.write(
-                f"{sheet}第{error['row']}行 {error['column']}“{error['value'] or ''}”:"
-                f"{error['reason']}"
+                sheet
+                + _("第%(row)s行 %(column)s“%(value)s”:%(reason)s")
+                % {
+                    "row": error["row"],
+                    "column": error["column"],
+                    "value": error["value"] or "",
+                    "reason": error["reason"],
+                }
             )
         if outcome.error_count > SHOWN_ERRORS:
-            self.stderr.write(f"…… 共 {outcome.error_count} 处错误,涉及 {outcome.rejected} 行")
+            self.stderr.write(
+                _("…… 共 %(n)d 处错误,涉及 %(rows)d 行")
+                % {"n": outcome.error_count, "rows": outcome.rejected}
+            )
         if options.get("errors") and outcome.error_report:
             shutil.copyfile(outcome.error_report, options["errors"])
-            self.stderr.write(f"错误明细已写入 {options['errors']}")
+            self.stderr.write(_("错误明细已写入 %(path)s") % {"path": options["errors"]})
         message = outcome.message
         if not message and outcome.rejected and not outcome.job.keep_valid:
-            message = f"有 {outcome.rejected} 行未通过校验(预检),未导入任何数据"
+            message = _("有 %(n)d 行未通过校验(预检),未导入任何数据") % {"n": outcome.rejected}
         for sheet in outcome.sheets:
             self.stderr.write(
-                f"{sheet.title}:{sheet.total} 行,新增 {sheet.created},更新 {sheet.updated},"
-                f"不变 {sheet.unchanged},有误 {sheet.rejected}"
+                _("%(title)s:%(total)d 行,新增 %(c)d,更新 %(u)d,不变 %(n)d,有误 %(r)d")
+                % {
+                    "title": sheet.title,
+                    "total": sheet.total,
+                    "c": sheet.created,
+                    "u": sheet.updated,
+                    "n": sheet.unchanged,
+                    "r": sheet.rejected,
+                }
             )
         self._finish(outcome, message, failed=not outcome.ok)
 

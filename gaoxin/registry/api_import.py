@@ -1,0 +1,132 @@
+"""Enterprise import over the API: the same pipeline as the page and the command."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from gaoxin.accounts.roles import Cap
+from gaoxin.core.access import require
+from gaoxin.core.imports import Limits, import_job_create, import_run, imports_dir
+from gaoxin.core.models import ImportJob
+from gaoxin.registry.importers import ENTERPRISE_IMPORTER
+
+router = Router(tags=["registry-import"])
+
+
+class ImportErrorOut(Schema):
+    sheet: str | None = None
+    row: int
+    column: str
+    value: str | None = None
+    reason: str
+
+
+class ImportJobOut(Schema):
+    job_id: uuid.UUID
+    file_name: str
+    status: str
+    keep_valid: bool
+    total_rows: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    message: str
+    errors: list[ImportErrorOut]
+    error_report_url: str | None = None
+
+
+def _out(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
+    report = None
+    if job.error_report_path:
+        report = request.build_absolute_uri(f"/api/registry/imports/{job.pk}/errors.xlsx")
+    return {
+        "job_id": job.pk,
+        "file_name": job.file_name,
+        "status": job.status,
+        "keep_valid": job.keep_valid,
+        "total_rows": job.total_rows,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+        "rejected": job.rejected,
+        "message": job.message,
+        "errors": job.errors,
+        "error_report_url": report,
+    }
+
+
+def _job(request: HttpRequest, job_id: uuid.UUID) -> ImportJob:
+    require(request.user, Cap.REGISTRY_IMPORT)
+    return get_object_or_404(ImportJob, pk=job_id, kind=ENTERPRISE_IMPORTER.kind)
+
+
+@router.post(
+    "",
+    response={200: ImportJobOut, 422: ImportJobOut},
+    summary="上传并导入企业及资质(dry_run 只预检)",
+)
+def upload(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008 - django-ninja's declaration style
+    dry_run: bool = Form(False),  # noqa: B008
+    keep_valid: bool = Form(False),  # noqa: B008
+) -> Any:
+    """Refused files and, without keep_valid, files with rejected rows answer 422 with the
+    same body; nothing is written then. `errors` holds the first 200 row errors."""
+    require(request.user, Cap.REGISTRY_IMPORT)
+    limits = Limits.for_upload()
+    job = import_job_create(
+        kind=ENTERPRISE_IMPORTER.kind,
+        source=file,
+        file_name=file.name or "upload",
+        acting_user=request.user,
+        keep_valid=keep_valid,
+        limits=limits,
+    )
+    outcome = import_run(
+        job=job,
+        importer=ENTERPRISE_IMPORTER,
+        acting_user=request.user,
+        dry_run=dry_run,
+        limits=limits,
+    )
+    job.refresh_from_db()
+    return Status(200 if outcome.ok else 422, _out(request, job))
+
+
+@router.get("/{job_id}", response=ImportJobOut, summary="导入记录")
+def get_job(request: HttpRequest, job_id: uuid.UUID) -> Any:
+    return _out(request, _job(request, job_id))
+
+
+@router.post(
+    "/{job_id}/apply",
+    response={200: ImportJobOut, 409: ImportJobOut, 422: ImportJobOut},
+    summary="确认导入已预检的文件",
+)
+def apply(request: HttpRequest, job_id: uuid.UUID) -> Any:
+    job = _job(request, job_id)
+    if job.status != ImportJob.Status.PREVIEWED:
+        return Status(409, _out(request, job))
+    outcome = import_run(
+        job=job, importer=ENTERPRISE_IMPORTER, acting_user=request.user, dry_run=False
+    )
+    job.refresh_from_db()
+    return Status(200 if outcome.applied else 422, _out(request, job))
+
+
+@router.get("/{job_id}/errors.xlsx", summary="下载错误明细", response={404: dict})
+def error_report(request: HttpRequest, job_id: uuid.UUID) -> Any:
+    job = _job(request, job_id)
+    path = Path(job.error_report_path) if job.error_report_path else None
+    if path is None or not path.is_file() or imports_dir().resolve() not in path.resolve().parents:
+        return Status(404, {"detail": "这次导入没有错误明细"})
+    return FileResponse(path.open("rb"), as_attachment=True, filename=f"errors-{job.pk}.xlsx")
