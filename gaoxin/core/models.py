@@ -50,8 +50,9 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
     channel = models.CharField(_("渠道"), max_length=10, default="web")
     action = models.CharField(_("操作"), max_length=10, choices=Action.choices)
-    model = models.CharField(_("对象类型"), max_length=60, db_index=True)
-    object_id = models.CharField(_("对象编号"), max_length=64, db_index=True)
+    # Looked up together through the (model, object_id, at) index below.
+    model = models.CharField(_("对象类型"), max_length=60)
+    object_id = models.CharField(_("对象编号"), max_length=64)
     object_repr = models.CharField(_("对象"), max_length=200, blank=True)
     # Denormalised so an enterprise's timeline includes its qualifications and reports.
     enterprise_id = models.BigIntegerField(_("相关企业"), null=True, blank=True, db_index=True)

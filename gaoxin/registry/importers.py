@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 import polars as pl
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from gaoxin.core.imports import (
@@ -211,7 +212,12 @@ LEVEL_ALIASES = {
 
 
 def _choices(choices: Any, extra: dict[str, str]) -> dict[str, str]:
-    out = {str(label): value for value, label in choices if value}
+    """Cell text -> stored value. The Chinese labels are always accepted (the template and the
+    zone's own spreadsheets use them), and so are the labels of the user's current language."""
+    out: dict[str, str] = {}
+    for language in ("en", translation.get_language() or "zh-hans", "zh-hans"):
+        with translation.override(language):
+            out.update({str(label): value for value, label in choices if value})
     out.update({value: value for value, _label in choices if value})
     out.update({k: str(v) for k, v in extra.items()})
     return out

@@ -125,7 +125,8 @@ class Enterprise(models.Model):
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     name = models.CharField(_("企业名称"), max_length=120, db_index=True)
     former_names = models.CharField(_("曾用名"), max_length=500, blank=True)
-    name_initials = models.CharField(_("拼音首字母"), max_length=200, blank=True, db_index=True)
+    # Searched with icontains only, which a B-tree index cannot serve: no index, faster imports.
+    name_initials = models.CharField(_("拼音首字母"), max_length=200, blank=True)
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     registered_capital = models.DecimalField(
         _("注册资本(万元)"), max_digits=16, decimal_places=4, null=True, blank=True

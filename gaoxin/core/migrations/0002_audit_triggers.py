@@ -2,44 +2,24 @@
 
 SQLite keeps DELETE possible at the database level only because Django's test flush uses
 DELETE there; the ORM refuses deletes on every engine (AuditQuerySet, AuditEntry.delete).
+The trigger is also re-ensured after every migrate (gaoxin.core.db.ensure_audit_triggers).
 """
 
 from django.db import migrations
 
-PG_UP = """
-CREATE OR REPLACE FUNCTION core_auditentry_immutable() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'audit rows are append-only';
-END;
-$$ LANGUAGE plpgsql;
-CREATE TRIGGER core_auditentry_no_update BEFORE UPDATE OR DELETE ON core_auditentry
-    FOR EACH ROW EXECUTE FUNCTION core_auditentry_immutable();
-"""
-PG_DOWN = """
-DROP TRIGGER IF EXISTS core_auditentry_no_update ON core_auditentry;
-DROP FUNCTION IF EXISTS core_auditentry_immutable();
-"""
-SQLITE_UP = """
-CREATE TRIGGER core_auditentry_no_update BEFORE UPDATE ON core_auditentry
-BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
-"""
-SQLITE_DOWN = "DROP TRIGGER IF EXISTS core_auditentry_no_update;"
+from gaoxin.core.db import ensure_audit_triggers
 
 
 def up(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        schema_editor.execute(PG_UP)
-    elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_UP)
+    ensure_audit_triggers(schema_editor.connection)
 
 
 def down(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(PG_DOWN)
+        schema_editor.execute("DROP TRIGGER IF EXISTS core_auditentry_no_update ON core_auditentry")
     elif vendor == "sqlite":
-        schema_editor.execute(SQLITE_DOWN)
+        schema_editor.execute("DROP TRIGGER IF EXISTS core_auditentry_no_update")
 
 
 class Migration(migrations.Migration):

@@ -63,3 +63,17 @@ def test_audit_api_filters(client_for, entry, auditor, ent_user):
     data = client_for(auditor).get("/api/core/audit", {"model": "registry.enterprise"}).json()
     assert data["count"] == 1 and data["items"][0]["changes"] == {"name": ["旧", "新"]}
     assert client_for(ent_user).get("/api/core/audit").status_code == 404
+
+
+def test_guard_survives_a_table_rebuild(entry):
+    """SQLite drops triggers when a migration rebuilds a table; migrate puts the guard back."""
+    from django.core.management import call_command
+
+    with connection.cursor() as cur:  # what a table rebuild does to the trigger on SQLite
+        if connection.vendor == "postgresql":
+            cur.execute("DROP TRIGGER core_auditentry_no_update ON core_auditentry")
+        else:
+            cur.execute("DROP TRIGGER core_auditentry_no_update")
+    call_command("migrate", verbosity=0)
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute("UPDATE core_auditentry SET object_repr = %s WHERE id = %s", ["篡改", entry.pk])

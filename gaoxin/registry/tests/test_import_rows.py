@@ -254,3 +254,14 @@ def test_a_few_thousand_rows_round_trip(reference, tmp_path):
         str(pk) for pk in Enterprise.objects.values_list("pk", flat=True)
     }
     assert last_line(run_import(path)[1]) == counts(unchanged=5_123)
+
+
+def test_chinese_values_are_accepted_when_the_user_works_in_english(reference, tmp_path):
+    from django.utils import translation
+
+    rows = [HEADERS, row(1, 企业状态="迁出"), row(2, 企业状态="Moved out")]
+    with translation.override("en"):
+        code, _out, err = run_import(write_csv(tmp_path / "e.csv", rows))
+    assert code == 0, err
+    assert Enterprise.objects.get(uscc=make_uscc(1001)).status == "moved_out"
+    assert Enterprise.objects.get(uscc=make_uscc(1002)).status == "moved_out"
