@@ -381,6 +381,8 @@ def describe_changes(entries: Iterable[AuditEntry]) -> None:
             )
             if isinstance(pair, list | tuple) and len(pair) == 2:
                 old, new = pair
+                if old in (None, "") and new in (None, ""):
+                    continue  # a field left empty on creation says nothing to the reader
                 lines.append(
                     ChangeLine(
                         name, label, _display(field, old, related), _display(field, new, related)

@@ -458,3 +458,19 @@ def test_list_filter_form_keeps_choices_and_explains_a_bad_date(client_for, lead
         '<optgroup label="C 制造业">' in html
         and '<option value="36">36 汽车制造业</option>' in html
     )
+
+
+def test_timeline_of_a_creation_lists_only_the_filled_fields(client_for, dept_staff, leader, ref):
+    from gaoxin.registry import services
+
+    e = services.enterprise_create(
+        data={
+            "uscc": make_uscc(7001),
+            "name": "柳州新建档有限公司",
+            "contact_phone": "0772-7654321",
+        },
+        acting_user=dept_staff,
+    )
+    timeline = body(client_for(leader).get(f"/registry/{e.pk}/")).split('<ol class="timeline">')[1]
+    assert "0772-7654321" in timeline and "柳州新建档有限公司" in timeline
+    assert "曾用名" not in timeline and "注册地址" not in timeline
