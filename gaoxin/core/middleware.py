@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
@@ -8,12 +9,22 @@ from django.http import HttpRequest, HttpResponse
 from gaoxin.core.context import acting
 
 
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
+    """The address for the audit trail. Behind our own proxy, the rightmost X-Forwarded-For
+    entry is the one that proxy appended; entries to its left are whatever the client sent."""
     if settings.GAOXIN_TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()[:45]
-    return request.META.get("REMOTE_ADDR")
+        ip = _valid_ip(forwarded.split(",")[-1]) if forwarded else None
+        if ip:
+            return ip
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
 
 
 class RequestContextMiddleware:

@@ -33,10 +33,18 @@ def audit_entries(
         qs = qs.filter(object_id=object_id)
     if enterprise_id is not None:
         qs = qs.filter(enterprise_id=enterprise_id)
-    start = parse_date(since) if since else None
-    end = parse_date(until) if until else None
+    start, end = _day(since), _day(until)
     if start:
         qs = qs.filter(at__date__gte=start)
-    if end:
+    if end and end < dt.date.max:
         qs = qs.filter(at__date__lt=end + dt.timedelta(days=1))
     return qs
+
+
+def _day(value: str) -> dt.date | None:
+    """A search date, or None when it is empty or not a real date (2024-02-30): filters that
+    cannot be understood are ignored rather than failing the page."""
+    try:
+        return parse_date(value) if value else None
+    except ValueError:
+        return None

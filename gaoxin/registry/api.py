@@ -37,7 +37,7 @@ from gaoxin.registry.forms import (
     enterprise_initial,
     qualification_initial,
 )
-from gaoxin.registry.models import EmergingCategory, Enterprise, IndustryCategory
+from gaoxin.registry.models import EmergingCategory, Enterprise, IndustryCategory, IndustryChain
 from gaoxin.registry.schemas import (
     ChainIn,
     ChainOut,
@@ -365,7 +365,10 @@ def list_emerging_categories(request: HttpRequest) -> Any:
 
 @router.get("/chains", response=list[ChainOut], summary="产业链(含企业数)")
 def list_chains(request: HttpRequest) -> Any:
-    return list(selectors.chains_with_counts())
+    """The chains are reference data for everyone; how many firms each holds is for staff."""
+    if request.user.can(Cap.REGISTRY_VIEW_ALL):
+        return list(selectors.chains_with_counts())
+    return list(IndustryChain.objects.order_by("sort_order", "code"))
 
 
 @router.post(

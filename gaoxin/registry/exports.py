@@ -9,6 +9,7 @@ from typing import Any
 import xlsxwriter
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from gaoxin.registry.models import Enterprise
@@ -17,7 +18,9 @@ from gaoxin.registry.selectors import with_current_qualifications
 EXPORT_CHUNK = 2000
 
 
-def _columns() -> list[tuple[str, int, Callable[[Enterprise], Any], str]]:
+def _columns(
+    qualification_day: dt.date,
+) -> list[tuple[str, int, Callable[[Enterprise], Any], str]]:
     """(header, width, value, format) — format is "" (text), "date" or "money"."""
 
     def name_of(obj: Any) -> str:
@@ -56,7 +59,7 @@ def _columns() -> list[tuple[str, int, Callable[[Enterprise], Any], str]]:
         (_("街道/片区"), 12, lambda e: e.grid.street if e.grid else "", ""),
         (_("所在网格"), 14, lambda e: name_of(e.grid), ""),
         (
-            _("当前有效资质"),
+            _("%(day)s有效资质") % {"day": date_format(qualification_day, "DATE_FORMAT")},
             30,
             lambda e: "、".join(
                 dict.fromkeys(q.get_kind_display() for q in e.current_qualifications)
@@ -75,13 +78,15 @@ def _columns() -> list[tuple[str, int, Callable[[Enterprise], Any], str]]:
     ]
 
 
-def write_enterprise_list(qs: QuerySet[Enterprise], path: str, *, today: dt.date) -> int:
+def write_enterprise_list(
+    qs: QuerySet[Enterprise], path: str, *, qualification_day: dt.date
+) -> int:
     """Writes `qs` (already filtered and sorted) to `path`; returns the number of data rows.
 
     constant_memory keeps one row in memory at a time, so 200k enterprises export in flat
     memory; the queryset is read in chunks with prefetched current qualifications.
     """
-    columns = _columns()
+    columns = _columns(qualification_day)
     workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_numbers": False})
     try:
         sheet = workbook.add_worksheet(_("企业名录"))
@@ -96,7 +101,7 @@ def write_enterprise_list(qs: QuerySet[Enterprise], path: str, *, today: dt.date
             sheet.write_string(0, col, title, header)
         sheet.freeze_panes(1, 0)
         rows = (
-            with_current_qualifications(qs, today)
+            with_current_qualifications(qs, qualification_day)
             .select_related("industry", "sei_category", "chain", "grid")
             .iterator(chunk_size=EXPORT_CHUNK)
         )

@@ -178,7 +178,9 @@ def industry_code_filter(value: str) -> Q:
 
 
 def _by_pk_or_code(field: str, value: str) -> Q:
-    return Q(**{f"{field}_id": int(value)}) if value.isdigit() else Q(**{f"{field}__code": value})
+    # str.isdigit() accepts "²" and other digits int() refuses; ids are at most 18 ASCII digits.
+    is_id = value.isascii() and value.isdigit() and len(value) <= 18
+    return Q(**{f"{field}_id": int(value)}) if is_id else Q(**{f"{field}__code": value})
 
 
 def enterprise_sort(value: str) -> list[Any]:

@@ -116,6 +116,20 @@ def enterprise_delete(*, enterprise: Enterprise, acting_user: Any) -> None:
         changes=audit.diff(audit.snapshot(enterprise, AUDITED_ENTERPRISE_FIELDS), {}),
         enterprise_id=enterprise.pk,
     )
+    # Qualifications go with the enterprise (CASCADE); each leaves its own delete row.
+    audit.record_many(
+        [
+            audit.build(
+                actor=acting_user,
+                action=audit.AuditEntry.Action.DELETE,
+                obj=q,
+                object_repr=f"{enterprise.name} · {q}",
+                changes=audit.diff(audit.snapshot(q, QUALIFICATION_FIELDS), {}),
+                enterprise_id=enterprise.pk,
+            )
+            for q in enterprise.qualifications.all()
+        ]
+    )
     try:
         enterprise.delete()
     except (ProtectedError, RestrictedError) as exc:

@@ -46,14 +46,15 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     params = selectors.enterprise_filter_params(request.GET)
     qs = selectors.enterprise_filter(params, base=enterprises_visible_to(request.user), today=today)
+    # The qualifications shown are those valid on the date the filter asks about.
+    qualification_day = selectors.parse_date_or_none(params.get("on", "")) or today
     qs = selectors.with_current_qualifications(
-        qs.select_related("industry", "chain", "grid"), today
+        qs.select_related("industry", "chain", "grid"), qualification_day
     )
     page = Paginator(qs, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     form = EnterpriseFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()  # shows a wrong date; the selector ignores it
-    qualification_day = selectors.parse_date_or_none(params.get("on", "")) or today
     return render(
         request,
         "registry/list.html",
@@ -78,7 +79,8 @@ def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     fd, path = tempfile.mkstemp(prefix="gaoxin-export-", suffix=".xlsx")
     os.close(fd)
     try:
-        rows = write_enterprise_list(qs, path, today=today)
+        day = selectors.parse_date_or_none(params.get("on", "")) or today
+        rows = write_enterprise_list(qs, path, qualification_day=day)
         services.enterprise_list_export_record(filters=params, rows=rows, acting_user=request.user)
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     finally:

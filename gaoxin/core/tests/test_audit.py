@@ -77,3 +77,25 @@ def test_guard_survives_a_table_rebuild(entry):
     call_command("migrate", verbosity=0)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute("UPDATE core_auditentry SET object_repr = %s WHERE id = %s", ["篡改", entry.pk])
+
+
+@pytest.mark.parametrize("bad", ["2024-02-30", "9999-12-31", "abc", "²"])
+def test_impossible_search_dates_are_ignored_not_errors(client_for, entry, auditor, bad):
+    page = client_for(auditor).get("/audit/", {"since": bad, "until": bad})
+    assert page.status_code == 200
+    api = client_for(auditor).get("/api/core/audit", {"since": bad, "until": bad})
+    assert api.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [("6.6.6.6, 10.0.0.9", "10.0.0.9"), ("evil", "127.0.0.1"), ("", "127.0.0.1")],
+)
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_added(
+    settings, client_for, zone_admin, forwarded, expected
+):
+    settings.GAOXIN_TRUST_X_FORWARDED_FOR = True
+    client_for(zone_admin).post(
+        "/accounts/tokens/", {"name": "x"}, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+    )
+    assert AuditEntry.objects.get(model="accounts.apitoken").ip == expected

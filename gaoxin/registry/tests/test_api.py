@@ -365,3 +365,10 @@ def test_a_service_refusal_is_a_field_level_422_and_writes_nothing(api, zone_adm
     assert any("用户" in m for messages in errors.values() for m in messages)
     assert Enterprise.objects.filter(pk=ent_user.enterprise_id).exists()
     assert AuditEntry.objects.count() == before + 1  # only the token's creation
+
+
+def test_chain_counts_are_for_staff_only(api, ent_user, leader, ref):
+    staff = api(leader).get("/chains").json()
+    assert all(c["enterprise_count"] is not None for c in staff)
+    own = api(ent_user).get("/chains").json()
+    assert own and all(c["enterprise_count"] is None for c in own)

@@ -75,7 +75,8 @@ def test_export_matches_the_filtered_sorted_list(client_for, leader, ref):
     assert first["注册资本(万元)"] == pytest.approx(12345.6789)  # a number, in 万元
     assert first["行业代码"] == "3670" and first["行业名称"] == "汽车零部件及配件制造"
     assert first["产业链"] == "测试·汽车产业链" and first["曾用名"] == "旧名甲;旧名乙"
-    assert first["当前有效资质"] == "高新技术企业" and first["企业状态"] == "存续"
+    held = f"{today.year}年{today.month}月{today.day}日有效资质"
+    assert first[held] == "高新技术企业" and first["企业状态"] == "存续"
     assert rows[2]["注册资本(万元)"] is None and rows[2]["成立日期"] is None
 
 
@@ -104,3 +105,18 @@ def test_export_of_an_empty_list_has_headers_only(client_for, leader, ref):
 def test_export_is_for_staff_only(client_for, ent_user):
     assert client_for(ent_user).get("/registry/export.xlsx").status_code == 404
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT).exists()
+
+
+def test_export_and_list_show_qualifications_held_on_the_date_asked(client_for, leader, ref):
+    """Filtering on 2019-12-31 lists a certificate that has since expired, with its name."""
+    e = EnterpriseFactory(name="柳州过期高企公司", chain=ref["chains"]["auto"])
+    QualificationFactory(
+        enterprise=e, recognised_on=dt.date(2019, 11, 1), valid_until=dt.date(2022, 10, 31)
+    )
+    client = client_for(leader)
+    params = {"qualification": "high_tech", "on": "2019-12-31", "chain": "test-auto"}
+    page = client.get("/registry/", params)
+    assert [x.name for x in page.context["page"]] == ["柳州过期高企公司"]
+    assert "高新技术企业" in page.content.decode().split("柳州过期高企公司")[1].split("</tr>")[0]
+    rows = table(workbook(client.get("/registry/export.xlsx", params)))
+    assert rows[0]["2019年12月31日有效资质"] == "高新技术企业"

@@ -474,3 +474,14 @@ def test_timeline_of_a_creation_lists_only_the_filled_fields(client_for, dept_st
     timeline = body(client_for(leader).get(f"/registry/{e.pk}/")).split('<ol class="timeline">')[1]
     assert "0772-7654321" in timeline and "柳州新建档有限公司" in timeline
     assert "曾用名" not in timeline and "注册地址" not in timeline
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"chain": "²"}, {"grid": "99999999999999999999999"}, {"sei": "٣"}, {"on": "2024-02-30"}],
+)
+def test_odd_filter_values_never_break_the_list_export_or_api(client_for, leader, params, ref):
+    client = client_for(leader)
+    assert client.get("/registry/", params).status_code == 200
+    assert client.get("/registry/export.xlsx", params).status_code == 200
+    assert client.get("/api/registry/enterprises", params).status_code in (200, 422)

@@ -230,3 +230,15 @@ def test_qualification_service_defaults_the_end_date(ref, dept_staff):
         acting_user=dept_staff,
     )
     assert q.valid_until == dt.date(2023, 12, 31)
+
+
+def test_deleting_an_enterprise_audits_its_qualifications_too(zone_admin, ref):
+    from gaoxin.registry.tests.factories import QualificationFactory
+
+    e = EnterpriseFactory(name="柳州待删除有限公司")
+    q = QualificationFactory(enterprise=e)
+    e_pk, q_pk = e.pk, q.pk
+    services.enterprise_delete(enterprise=e, acting_user=zone_admin)
+    row = AuditEntry.objects.get(model="registry.qualification", object_id=str(q_pk))
+    assert row.action == "delete" and row.enterprise_id == e_pk and row.actor == zone_admin
+    assert row.changes["certificate_no"] == [q.certificate_no, None]
