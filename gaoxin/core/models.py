@@ -84,6 +84,9 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         PREVIEWED = "previewed", _("已预检")
+        # Claimed by one apply (a conditional UPDATE from PREVIEWED); ends APPLIED, REFUSED or
+        # FAILED. A second apply of the same job finds no PREVIEWED row and is refused.
+        APPLYING = "applying", _("导入中")
         APPLIED = "applied", _("已导入")
         REFUSED = "refused", _("已拒绝")
         FAILED = "failed", _("出错")

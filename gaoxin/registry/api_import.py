@@ -43,6 +43,10 @@ class ImportJobOut(Schema):
     error_report_url: str | None = None
 
 
+class ConflictOut(Schema):
+    detail: str
+
+
 def _out(request: HttpRequest, job: ImportJob) -> dict[str, Any]:
     report = None
     if job.error_report_path:
@@ -109,16 +113,18 @@ def get_job(request: HttpRequest, job_id: uuid.UUID) -> Any:
 
 @router.post(
     "/{job_id}/apply",
-    response={200: ImportJobOut, 409: ImportJobOut, 422: ImportJobOut},
+    response={200: ImportJobOut, 409: ConflictOut, 422: ImportJobOut},
     summary="确认导入已预检的文件",
 )
 def apply(request: HttpRequest, job_id: uuid.UUID) -> Any:
+    """409 when the job is not (or no longer) awaiting confirmation: already applied, refused,
+    or being applied by another request. Only one of two concurrent confirmations runs."""
     job = _job(request, job_id)
-    if job.status != ImportJob.Status.PREVIEWED:
-        return Status(409, _out(request, job))
     outcome = import_run(
         job=job, importer=ENTERPRISE_IMPORTER, acting_user=request.user, dry_run=False
     )
+    if outcome.conflict:
+        return Status(409, {"detail": outcome.message})
     job.refresh_from_db()
     return Status(200 if outcome.applied else 422, _out(request, job))
 

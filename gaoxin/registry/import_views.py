@@ -116,13 +116,14 @@ def import_preview(request: HttpRequest, pk: Any) -> HttpResponse:
 def import_apply(request: HttpRequest, pk: Any) -> HttpResponse:
     """Applies a previewed job: the file is read and validated again (and must be unchanged)."""
     job = get_import_job_for_user(request.user, pk)
-    if job.status != ImportJob.Status.PREVIEWED:
-        messages.warning(request, _("该导入已处理过,不能重复确认"))
-        return redirect("registry:import_preview", pk=job.pk)
+    # import_run claims the job (PREVIEWED -> APPLYING in one conditional UPDATE), so of two
+    # concurrent confirmations only one runs; the other lands here as a conflict.
     outcome = import_run(
         job=job, importer=ENTERPRISE_IMPORTER, acting_user=request.user, dry_run=False
     )
-    if outcome.applied:
+    if outcome.conflict:
+        messages.warning(request, outcome.message)
+    elif outcome.applied:
         messages.success(
             request,
             _("导入完成:新增 %(c)d,更新 %(u)d,不变 %(n)d,跳过有误 %(r)d")
@@ -133,6 +134,8 @@ def import_apply(request: HttpRequest, pk: Any) -> HttpResponse:
                 "r": outcome.rejected,
             },
         )
+        if outcome.message:  # applied, but e.g. the error report could not be written
+            messages.warning(request, outcome.message)
     else:
         messages.error(request, outcome.message or _("导入未完成"))
     return redirect("registry:import_preview", pk=job.pk)

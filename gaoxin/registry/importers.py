@@ -24,6 +24,7 @@ from gaoxin.core.imports import (
     SheetSpec,
     UpsertTarget,
     char_map,
+    load_existing,
     lookup,
     parse_date,
     parse_decimal,
@@ -384,14 +385,9 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
                 pl.col("sei_category"),
             ),
         )
+        # A blank cell keeps the enterprise's category (keep_when_null); sei_status is set by
+        # _sei_review_state once the stored categories are known.
         out.append(pl.col("_sei").alias("sei_category_id"))
-        # Staff importing a category state it with authority: it counts as reviewed.
-        out.append(
-            pl.when(pl.col("_sei").is_not_null())
-            .then(pl.lit(Enterprise.SeiStatus.CONFIRMED.value))
-            .otherwise(pl.lit(""))
-            .alias("sei_status")
-        )
     if has("chain"):
         chain_map = _code_or_name_map(list(IndustryChain.objects.values_list("id", "code", "name")))
         chain = _mapped(
@@ -551,6 +547,15 @@ def validate_qualifications(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
         reason=_("同一企业同一资质、同一认定日期与第{first}行重复"),
         reason_first=_("同一企业同一资质、同一认定日期在文件中重复出现(另见第{other}行)"),
     )
+    # As QualificationForm: these kinds are recognised at a level, which must be stated.
+    level_blank = pl.col("level").is_null() if checks.has("level") else pl.lit(True)
+    for needs_level in (Qualification.Kind.SRDI, Qualification.Kind.RD_INSTITUTION):
+        checks.add(
+            (pl.col("_kind") == needs_level) & level_blank,
+            column="level" if checks.has("level") else "kind",
+            reason=_("%(kind)s须填写级别(国家级、自治区级、市级)")
+            % {"kind": Qualification.Kind(needs_level).label},
+        )
     level = pl.lit("")
     if checks.has("level"):
         level = _mapped(
@@ -575,6 +580,31 @@ def validate_qualifications(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
         if expr is not None:
             out.append(expr)
     return checks.frame.select(out)
+
+
+def _sei_review_state(frame: pl.DataFrame, ctx: ImportContext) -> pl.DataFrame:
+    """sei_status for the enterprise rows, as EnterpriseForm sets it: a category that is new
+    for the enterprise is confirmed when the importing user may review categories, otherwise
+    declared and awaiting review. Null (kept as stored, keep_when_null) when the cell is blank
+    or names the category the enterprise already has, so a pending or rejected declaration is
+    left alone and re-importing a file changes nothing. Runs right before planning (inside the
+    apply's transaction), against the stored categories."""
+    if "sei_category_id" not in frame.columns:
+        return frame
+    stored = load_existing(ENTERPRISE_SHEET.target, frame, ["uscc", "sei_category_id"])
+    frame = frame.join(
+        stored.select("uscc", pl.col("sei_category_id").alias("_sei_stored")),
+        on="uscc",
+        how="left",
+    )
+    status = Enterprise.SeiStatus.CONFIRMED if ctx.can_review else Enterprise.SeiStatus.DECLARED
+    new = pl.col("sei_category_id")
+    return frame.with_columns(
+        pl.when(new.is_not_null() & new.ne_missing(pl.col("_sei_stored")))
+        .then(pl.lit(status.value))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("sei_status")
+    ).drop("_sei_stored")
 
 
 def _resolve_enterprises(frame: pl.DataFrame, ctx: ImportContext) -> pl.DataFrame:
@@ -633,7 +663,8 @@ ENTERPRISE_SHEET = SheetSpec(
         key=("uscc",),
         object_repr=lambda: pl.col("name"),
         enterprise_id=lambda: pl.col("id"),
-        keep_when_null=("status",),
+        prepare=_sei_review_state,
+        keep_when_null=("status", "sei_category_id", "sei_status"),
     ),
 )
 QUALIFICATION_SHEET = SheetSpec(

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gaoxin.accounts.roles import Cap
 from gaoxin.core import audit
 from gaoxin.core.imports.files import (
     CHUNK,
@@ -100,6 +101,9 @@ class ImportOutcome:
     error_report: Path | None = None
     sheets: list[SheetOutcome] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # An apply found the job no longer PREVIEWED (applied or being applied by someone else):
+    # nothing was run and the job row was left as it was.
+    conflict: bool = False
 
     @property
     def refused(self) -> bool:
@@ -239,14 +243,58 @@ def import_run(
     Guarantees: a refused file or an exception writes nothing and never escapes as an error
     page; with rejected rows and not `job.keep_valid` nothing is written; every created or
     updated object gets one audit row carrying batch=job.id; re-running an applied file
-    changes nothing. The job row records the outcome.
+    changes nothing; a job is applied at most once (the apply claims it PREVIEWED -> APPLYING
+    with a conditional UPDATE; a second apply gets `conflict`). The job row records the outcome.
     """
     outcome = ImportOutcome(job=job, dry_run=dry_run)
-    limits = limits or Limits.for_upload()
     if job.status == ImportJob.Status.REFUSED and not job.stored_path:
         outcome.status, outcome.message = job.status, job.message
         return outcome
+    if not dry_run:
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
+            status=ImportJob.Status.APPLYING
+        )
+        if claimed != 1:
+            job.refresh_from_db()
+            outcome.status, outcome.conflict = job.status, True
+            outcome.message = _("该导入正在处理或已处理过,不能重复确认")
+            return outcome
+        job.status = ImportJob.Status.APPLYING
+    try:
+        _run(outcome, job, importer, acting_user, dry_run, limits or Limits.for_upload())
+        _record(job, outcome)
+    except Exception:
+        # Only recording can fail here (_run catches its own errors): the job must not stay
+        # APPLYING, and the message must not claim a rollback when the data was committed.
+        log.exception("import %s: recording the outcome failed", job.id)
+        if outcome.applied:
+            outcome.message = _("数据已导入,但导入记录未能保存完整,请联系管理员核对。")
+        else:
+            outcome.status = ImportJob.Status.FAILED
+            outcome.message = _("导入过程中出错,已全部撤销,没有写入任何数据。请联系管理员。")
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=outcome.status,
+            created=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+            rejected=outcome.rejected,
+            message=outcome.message,
+            finished_at=timezone.now(),
+        )
+        job.refresh_from_db()
+    return outcome
+
+
+def _run(
+    outcome: ImportOutcome,
+    job: ImportJob,
+    importer: Importer,
+    acting_user: Any,
+    dry_run: bool,
+    limits: Limits,
+) -> None:
     table: TableFile | None = None
+    sheets: list[_Sheet] = []
     started = time.perf_counter()
     try:
         path = Path(job.stored_path)
@@ -260,7 +308,11 @@ def import_run(
         sheets = _read_sheets(table, importer, limits)
         outcome.timings["read"] = time.perf_counter() - started
         mark = time.perf_counter()
-        ctx = ImportContext(today=timezone.localdate(), acting_user=acting_user)
+        ctx = ImportContext(
+            today=timezone.localdate(),
+            acting_user=acting_user,
+            can_review=_can_review(acting_user),
+        )
         for sheet in sheets:
             _validate(sheet, ctx)
         outcome.timings["validate"] = time.perf_counter() - mark
@@ -282,10 +334,10 @@ def import_run(
                 _count(outcome, sheets)
                 if outcome.created or outcome.updated:  # a run that wrote nothing is no write
                     _audit_job(job, outcome, acting_user)
+            # Committed: from here on nothing may report the import as undone.
             outcome.status = ImportJob.Status.APPLIED
             outcome.applied = True
         outcome.timings["write"] = time.perf_counter() - mark
-        _report(outcome, sheets)
     except ImportRefused as refusal:
         outcome.status = ImportJob.Status.REFUSED
         outcome.message = refusal.message
@@ -300,9 +352,17 @@ def import_run(
             table.close()
     if outcome.refused:
         outcome.created = outcome.updated = outcome.unchanged = 0
+    if outcome.status != ImportJob.Status.FAILED:
+        _report(outcome, sheets)
     outcome.timings["total"] = time.perf_counter() - started
-    _record(job, outcome)
-    return outcome
+
+
+def _can_review(user: Any) -> bool:
+    # The management command without --user runs as the server operator.
+    if user is None:
+        return True
+    can = getattr(user, "can", None)
+    return bool(can(Cap.REGISTRY_REVIEW)) if callable(can) else False
 
 
 def _read_sheets(table: TableFile, importer: Importer, limits: Limits) -> list[_Sheet]:
@@ -462,16 +522,25 @@ def _audit_job(job: ImportJob, outcome: ImportOutcome, actor: Any) -> None:
 
 
 def _report(outcome: ImportOutcome, sheets: list[_Sheet]) -> None:
+    """Keeps the first errors on the outcome and writes the full report. Runs after the outcome
+    is settled (for an apply, after the commit): a report that cannot be written is logged and
+    said in the message, and never changes what happened to the data."""
     errors = pl.concat([s.errors for s in sheets]) if sheets else pl.DataFrame(schema=ERROR_SCHEMA)
-    multi = len(sheets) > 1
     outcome.errors = [
         {"sheet": s, "row": r, "column": c, "value": v, "reason": why}
         for s, r, c, v, why in errors.head(MAX_ERRORS_KEPT).rows()
     ]
-    if errors.height:
-        path = imports_dir() / str(outcome.job.id) / "errors.xlsx"
-        error_report_write(path, errors, with_sheet=multi)
-        outcome.error_report = path
+    if not errors.height:
+        return
+    path = imports_dir() / str(outcome.job.id) / "errors.xlsx"
+    try:
+        error_report_write(path, errors, with_sheet=len(sheets) > 1)
+    except Exception:
+        log.exception("import %s: writing the error report failed", outcome.job.id)
+        note = _("错误明细文件未能生成,请联系管理员。")
+        outcome.message = f"{outcome.message} {note}".strip()
+        return
+    outcome.error_report = path
 
 
 def error_report_write(path: Path, errors: pl.DataFrame, *, with_sheet: bool) -> None:
@@ -525,16 +594,19 @@ def job_summary(job: ImportJob) -> dict[str, Any]:
 
 def _record(job: ImportJob, outcome: ImportOutcome) -> None:
     folder = imports_dir() / str(job.id)
-    folder.mkdir(parents=True, exist_ok=True)
     summary = {
         "dry_run": outcome.dry_run,
         "error_count": outcome.error_count,
         "sheets": [s.__dict__ for s in outcome.sheets],
         "timings": outcome.timings,
     }
-    (folder / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, default=str), encoding="utf-8"
-    )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "summary.json").write_text(
+            json.dumps(summary, ensure_ascii=False, default=str), encoding="utf-8"
+        )
+    except (OSError, TypeError, ValueError):  # only the preview's samples are lost
+        log.exception("import %s: writing the summary failed", job.id)
     job.status = outcome.status
     job.total_rows = outcome.total_rows
     job.created, job.updated = outcome.created, outcome.updated

@@ -60,6 +60,9 @@ class ImportContext:
 
     today: dt.date
     acting_user: Any = None
+    # The acting user may review what others declare (registry.review): values they import
+    # count as reviewed. None (the management command without --user) is the server operator.
+    can_review: bool = False
     valid: dict[str, pl.DataFrame] = field(default_factory=dict)
     rejected: dict[str, pl.DataFrame] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)

@@ -130,10 +130,10 @@ def test_every_created_object_has_an_audit_row_with_the_batch(reference, tmp_pat
         {
             "企业": good_rows(),
             "资质": [
-                QUAL_HEADERS,
-                [make_uscc(1001), "高企", "GR2021001", "2021-12-15", ""],
-                [make_uscc(1001), "科小", "", "2022-03-01", ""],
-                [make_uscc(1002), "企业技术中心", "", "2020-06-30", "2023-06-29"],
+                [*QUAL_HEADERS, "级别"],
+                [make_uscc(1001), "高企", "GR2021001", "2021-12-15", "", ""],
+                [make_uscc(1001), "科小", "", "2022-03-01", "", ""],
+                [make_uscc(1002), "企业技术中心", "", "2020-06-30", "2023-06-29", "国家级"],
             ],
         },
     )
