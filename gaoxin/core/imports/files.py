@@ -63,6 +63,9 @@ class Limits:
     # Excel itself stops at 32,767 characters a cell; escaped XML text may take ~6 bytes each.
     max_cell_bytes: int = 256 * 1024
     max_columns: int = 256
+    # Rows x columns of the rectangle calamine allocates for a sheet (it builds a dense grid from
+    # the top-left to the farthest cell). 20 M fits a full 1,000,000-row x 15-column sheet.
+    max_cells: int = 20_000_000
     max_zip_entries: int = 10_000
     max_ratio: int = 1_000
 
@@ -75,6 +78,7 @@ class Limits:
             max_line_bytes=getattr(settings, "IMPORT_MAX_LINE_BYTES", 2 * CHUNK),
             max_cell_bytes=getattr(settings, "IMPORT_MAX_CELL_BYTES", 256 * 1024),
             max_columns=getattr(settings, "IMPORT_MAX_COLUMNS", 256),
+            max_cells=getattr(settings, "IMPORT_MAX_CELLS", 20_000_000),
         )
 
     @property
@@ -156,6 +160,10 @@ def open_table(path: Path, *, limits: Limits) -> TableFile:
         _scan_zip(path, fmt, limits)
         return TableFile(path=path, format=fmt, sheet_names=_sheet_names(path))
     if fmt == XLS:
+        # Not scanned for its extent. Excel writes at most 65,536 rows x 256 columns (16.8 M
+        # cells, under max_cells), but BIFF8 cell records carry 16-bit row and column indexes,
+        # so a crafted file could still name a cell at (65535, 65535); only those 16-bit
+        # indexes bound the grid calamine builds. Known gap: needs a BIFF record scan.
         return TableFile(path=path, format=fmt, sheet_names=_sheet_names(path))
     table = _scan_text(path, limits)
     return table
@@ -178,8 +186,8 @@ def _sheet_names(path: Path) -> list[str]:
 
 # --- zip containers (xlsx, ods) --------------------------------------------------------------
 
-# Only cell/row references with many digits or two-plus column letters can make calamine build
-# a huge dense range (it allocates rows x columns cells); those are rare, so the scan is fast.
+# calamine allocates a dense rows x columns grid for a sheet, so the scan bounds the extent the
+# cell references name (`_XlsxExtent`), not just the rows and columns one at a time.
 _ODS_REPEAT = re.compile(rb'number-(rows|columns)-repeated="([0-9]+)"')
 
 
@@ -211,10 +219,6 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                 if info.file_size > 10 * CHUNK:
                     raise ImportRefused(bomb)
         total = 0
-        row_digits = len(str(limits.max_sheet_rows))
-        # One pass finds only the rare references that matter: two-plus column letters, or a
-        # row number with as many digits as the row limit.
-        rare_ref = re.compile(rb'r="([A-Z]{2,3}[0-9]+|[A-Z]?[0-9]{%d,})"' % row_digits)
         for info in infos:
             name = info.filename
             is_sheet = (fmt == XLSX and name.startswith("xl/worksheets/")) or (
@@ -226,6 +230,7 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
             probe.file_size = limits.max_uncompressed_bytes - total + 1
             rows = 0
             ods_repeats = _OdsRepeats(limits)
+            extent = _XlsxExtent(limits)
             run = 0  # bytes since the last '<': the longest text run bounds the longest cell
             tail = b""
             # Pieces no longer than the cell limit: a text run inside one piece is then shorter
@@ -255,7 +260,7 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                         if fmt == XLSX:
                             rows += window.count(b"<row ") + window.count(b"<row>")
                             rows -= tail.count(b"<row ") + tail.count(b"<row>")
-                            _check_xlsx_refs(window, rare_ref, limits)
+                            extent.feed(window)
                         else:
                             rows += window.count(b"<table:table-row") - tail.count(
                                 b"<table:table-row"
@@ -277,15 +282,81 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
                 )
 
 
-def _check_xlsx_refs(window: bytes, rare_ref: re.Pattern[bytes], limits: Limits) -> None:
-    for ref in rare_ref.findall(window):
-        letters = ref.rstrip(b"0123456789")
-        if letters and _col_index(letters) > limits.max_columns:
+# A row element with content (not self-closing) and its row number.
+_XLSX_ROW = re.compile(rb'<row\s(?:[^>]*?\s)?r="([0-9]{1,12})"[^>]*?(?<!/)>')
+_XLSX_DIMENSION = re.compile(rb'<dimension\s+ref="([A-Z0-9:$]{1,40})"')
+_CELL_REF = re.compile(rb"\$?([A-Z]{0,3})\$?([0-9]{0,12})")
+
+
+class _XlsxExtent:
+    """The rectangle calamine will allocate for one worksheet: the largest row and column named
+    by any cell reference (`r="IV1000000"`) or by `<dimension ref>`.
+
+    Parsing every reference would cost seconds on a million-row sheet, so each window is
+    searched only for references that exceed the largest row or column seen so far: in a normal
+    sheet a cell's row never exceeds its row element's number, so almost nothing matches."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.rows = 0  # largest row number of a cell or of a non-empty row element
+        self.cols = 0
+        self._pattern: re.Pattern[bytes] | None = None
+        self._key: tuple[int, int] | None = None
+
+    def feed(self, window: bytes) -> None:
+        for ref in _XLSX_DIMENSION.findall(window):
+            for part in ref.split(b":"):
+                match = _CELL_REF.fullmatch(part)
+                if match:
+                    self._note(match.group(1), match.group(2))
+        # A row element that holds cells counts as used; self-closing ones (Excel writes them
+        # for formatted but empty rows, sometimes far down) do not.
+        for digits in _XLSX_ROW.findall(window):
+            self._note(b"", digits)
+        for letters, digits in self._larger_than(self.rows, self.cols).findall(window):
+            self._note(letters, digits)
+        self._check()
+
+    def _note(self, letters: bytes, digits: bytes) -> None:
+        if letters:
+            col = _col_index(letters)
+            if col > self.limits.max_columns:
+                raise ImportRefused(
+                    _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": self.limits.max_columns}
+                )
+            self.cols = max(self.cols, col)
+        if digits:
+            row = int(digits)
+            if row > self.limits.max_sheet_rows:
+                raise ImportRefused(_too_many_rows(self.limits))
+            self.rows = max(self.rows, row)
+
+    def _check(self) -> None:
+        if self.rows * self.cols > self.limits.max_cells:
             raise ImportRefused(
-                _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+                _(
+                    "表格范围过大:最大行 %(rows)d × 最大列 %(cols)d 超过允许的 %(max)d 个单元格,"
+                    "请删除空白区域后重试"
+                )
+                % {"rows": self.rows, "cols": self.cols, "max": self.limits.max_cells}
             )
-        if int(ref[len(letters) :]) > limits.max_sheet_rows:
-            raise ImportRefused(_too_many_rows(limits))
+
+    def _larger_than(self, row: int, col: int) -> re.Pattern[bytes]:
+        """A pattern for cell references whose column exceeds `col` or whose row exceeds `row`."""
+        if self._key == (row, col) and self._pattern is not None:
+            return self._pattern
+        letters = b"[A-Z]{2,3}" if col >= 26 else b"[%c-Z]|[A-Z]{2,3}" % (65 + col)
+        digits = str(row).encode()
+        bigger = [b"[0-9]{%d,}" % (len(digits) + 1)]
+        for i, d in enumerate(digits):
+            if d < ord("9"):
+                rest = len(digits) - i - 1
+                bigger.append(b"%s[%c-9][0-9]{%d}" % (digits[:i], d + 1, rest))
+        self._pattern = re.compile(
+            rb'r="((?:%s)(?=[0-9])|[A-Z]{1,3}(?=(?:%s)"))([0-9]+)"' % (letters, b"|".join(bigger))
+        )
+        self._key = (row, col)
+        return self._pattern
 
 
 _ROW_END = b"</table:table-row>"
@@ -368,10 +439,13 @@ def _scan_text(path: Path, limits: Limits) -> TableFile:
     """Streams the bytes once (twice for GBK): NUL bytes, line length and line count are
     checked as they arrive, so a 300 MB single cell never sits in memory."""
     try:
-        _stream_check(path, limits, "utf-8-sig", None)
+        delimiter = _sniff_delimiter(path)
+        _stream_check(path, limits, "utf-8-sig", None, delimiter)
         encoding = "utf-8-sig"
     except UnicodeDecodeError:
         encoding = "gb18030"
+        # The same sample the transcoded copy would give.
+        delimiter = _sniff_delimiter(path, encoding="gb18030")
     table = TableFile(path=path, format=CSV, sheet_names=[path.stem or "CSV"])
     if encoding == "utf-8-sig":
         table.text_path = path
@@ -383,7 +457,7 @@ def _scan_text(path: Path, limits: Limits) -> TableFile:
         table._cleanup.append(tmp_path)
         try:
             with tmp:
-                _stream_check(path, limits, encoding, tmp)
+                _stream_check(path, limits, encoding, tmp, delimiter)
         except UnicodeDecodeError as exc:
             table.close()
             raise ImportRefused(
@@ -393,12 +467,55 @@ def _scan_text(path: Path, limits: Limits) -> TableFile:
             table.close()
             raise
         table.text_path = tmp_path
-    table.delimiter = _sniff_delimiter(table.text_path)
+    table.delimiter = delimiter
     return table
 
 
-def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWriter | None) -> None:
+class _FieldCounter:
+    """Fields per record, counted while streaming so a line of a million separators is refused
+    before polars builds a million columns.
+
+    Deliberately conservative: a record ends at a newline outside quotes (every `"` toggles, as
+    polars splits records), and every separator in it counts, quoted or not. A field may hold
+    separators only when quoted, so a real file is refused only if a record has more than
+    `max_columns - 1` separators in all, quoted text included."""
+
+    def __init__(self, limits: Limits, delimiter: str) -> None:
+        self.limits = limits
+        self.delimiter = delimiter
+        self.separators = 0  # in the current record so far
+        self.quoted = False  # inside quotes at the end of the text seen so far
+        self.line = 1  # physical line the current record starts on
+        self.lines = 0  # complete physical lines seen
+
+    def feed(self, text: str) -> None:
+        limit = self.limits.max_columns - 1
+        pieces = text.split("\n")
+        for i, piece in enumerate(pieces):
+            self.separators += piece.count(self.delimiter)
+            if self.separators > limit:
+                raise ImportRefused(
+                    _("第 %(line)d 行的列数超过上限 %(n)d 列,可能不是正常的表格文件,已拒绝")
+                    % {"line": self.line, "n": self.limits.max_columns}
+                )
+            if piece.count('"') % 2:
+                self.quoted = not self.quoted
+            if i < len(pieces) - 1:  # a newline follows this piece
+                self.lines += 1
+                if not self.quoted:
+                    self.separators = 0
+                    self.line = self.lines + 1
+
+
+def _stream_check(
+    path: Path,
+    limits: Limits,
+    encoding: str,
+    out: io.BufferedWriter | None,
+    delimiter: str,
+) -> None:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    fields = _FieldCounter(limits, delimiter)
     lines = 0
     run = 0
     # Pieces no longer than the line limit, so only runs across pieces need adding up.
@@ -410,6 +527,7 @@ def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWri
             text = decoder.decode(chunk)
             if out is not None:
                 out.write(text.encode("utf-8"))
+            fields.feed(text)
             newlines = chunk.count(b"\n")
             if newlines:
                 run += chunk.find(b"\n")
@@ -427,6 +545,7 @@ def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWri
             tail = decoder.decode(b"", final=True)
             if out is not None:
                 out.write(tail.encode("utf-8"))
+            fields.feed(tail)
             return
     raise ImportRefused(
         _("第 %(line)d 行过长(超过 %(max)s),可能不是正常的表格文件,已拒绝")
@@ -434,8 +553,8 @@ def _stream_check(path: Path, limits: Limits, encoding: str, out: io.BufferedWri
     )
 
 
-def _sniff_delimiter(path: Path) -> str:
-    with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as fh:
+def _sniff_delimiter(path: Path, *, encoding: str = "utf-8-sig") -> str:
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
         sample = fh.read(64 * 1024)
     counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
@@ -521,16 +640,30 @@ def _read_csv(
 ) -> tuple[list[str | None], RawSheet] | None:
     assert table.text_path is not None  # noqa: S101 - set by _scan_text
     head: list[list[str | None]] = []
-    with table.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
-        for record in csv.reader(fh, delimiter=table.delimiter):
-            head.append([_clean(v) for v in record])
-            if len(head) >= HEADER_SCAN_ROWS:
-                break
-    found = find_header(head)
-    if found is None:
-        return None
-    header = head[found]
-    skip_lines = _physical_lines(table.text_path, found + 1, table.delimiter)
+    # The csv module stops at 131,072 characters a field by default; lines up to
+    # max_line_bytes are allowed, so a field may be that long (a quoted one spanning lines may
+    # be longer still, which csv.Error below reports).
+    csv.field_size_limit(max(limits.max_line_bytes, 131_072))
+    try:
+        with table.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
+            for record in csv.reader(fh, delimiter=table.delimiter):
+                if len(record) > limits.max_columns:
+                    raise ImportRefused(
+                        _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+                    )
+                head.append([_clean(v) for v in record])
+                if len(head) >= HEADER_SCAN_ROWS:
+                    break
+        found = find_header(head)
+        if found is None:
+            return None
+        header = head[found]
+        skip_lines = _physical_lines(table.text_path, found + 1, table.delimiter)
+    except csv.Error as exc:
+        raise ImportRefused(
+            _("CSV 文件格式有误,无法读取:%(err)s(单元格内容可能过长或引号不配对)")
+            % {"err": str(exc)[:200]}
+        ) from exc
     try:
         frame = pl.read_csv(
             table.text_path,
