@@ -75,10 +75,10 @@ class Limits:
             max_bytes=max_bytes if max_bytes is not None else settings.IMPORT_MAX_UPLOAD_BYTES,
             max_rows=settings.IMPORT_MAX_ROWS,
             max_uncompressed_bytes=settings.IMPORT_MAX_UNCOMPRESSED_BYTES,
-            max_line_bytes=getattr(settings, "IMPORT_MAX_LINE_BYTES", 2 * CHUNK),
-            max_cell_bytes=getattr(settings, "IMPORT_MAX_CELL_BYTES", 256 * 1024),
-            max_columns=getattr(settings, "IMPORT_MAX_COLUMNS", 256),
-            max_cells=getattr(settings, "IMPORT_MAX_CELLS", 20_000_000),
+            max_line_bytes=settings.IMPORT_MAX_LINE_BYTES,
+            max_cell_bytes=settings.IMPORT_MAX_CELL_BYTES,
+            max_columns=settings.IMPORT_MAX_COLUMNS,
+            max_cells=settings.IMPORT_MAX_CELLS,
         )
 
     @property
