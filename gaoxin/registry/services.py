@@ -119,14 +119,7 @@ def enterprise_delete(*, enterprise: Enterprise, acting_user: Any) -> None:
     # Qualifications go with the enterprise (CASCADE); each leaves its own delete row.
     audit.record_many(
         [
-            audit.build(
-                actor=acting_user,
-                action=audit.AuditEntry.Action.DELETE,
-                obj=q,
-                object_repr=f"{enterprise.name} · {q}",
-                changes=audit.diff(audit.snapshot(q, QUALIFICATION_FIELDS), {}),
-                enterprise_id=enterprise.pk,
-            )
+            _qualification_deleted(q, enterprise, acting_user)
             for q in enterprise.qualifications.all()
         ]
     )
@@ -219,15 +212,22 @@ def qualification_update(
 
 @transaction.atomic
 def qualification_delete(*, qualification: Qualification, acting_user: Any) -> None:
-    audit.record(
+    _qualification_deleted(qualification, qualification.enterprise, acting_user).save()
+    qualification.delete()
+
+
+def _qualification_deleted(
+    q: Qualification, enterprise: Enterprise, acting_user: Any
+) -> audit.AuditEntry:
+    """The audit row for a qualification about to be deleted: its last values, to nothing."""
+    return audit.build(
         actor=acting_user,
         action=audit.AuditEntry.Action.DELETE,
-        obj=qualification,
-        object_repr=f"{qualification.enterprise.name} · {qualification}",
-        changes=audit.diff(audit.snapshot(qualification, QUALIFICATION_FIELDS), {}),
-        enterprise_id=qualification.enterprise_id,
+        obj=q,
+        object_repr=f"{enterprise.name} · {q}",
+        changes=audit.diff(audit.snapshot(q, QUALIFICATION_FIELDS), {}),
+        enterprise_id=enterprise.pk,
     )
-    qualification.delete()
 
 
 CHAIN_FIELDS = ("code", "name", "group", "description", "sort_order", "is_active")
