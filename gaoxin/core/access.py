@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from gaoxin.accounts.roles import Cap
 
@@ -41,14 +42,13 @@ def can_edit_enterprise(user: Any, enterprise: Enterprise) -> bool:
 
 def get_enterprise_for_user(user: Any, pk: Any, *, for_edit: bool = False) -> Enterprise:
     try:
-        enterprise = (
-            enterprises_visible_to(user)
-            .select_related("industry", "sei_category", "chain", "grid")
-            .get(pk=pk)
+        enterprise = get_object_or_404(
+            enterprises_visible_to(user).select_related(
+                "industry", "sei_category", "chain", "grid"
+            ),
+            pk=pk,
         )
-    except (ValueError, TypeError) as exc:
-        raise Http404 from exc
-    except enterprises_visible_to(user).model.DoesNotExist as exc:
+    except (ValueError, TypeError) as exc:  # a pk that is not a number
         raise Http404 from exc
     if for_edit and not can_edit_enterprise(user, enterprise):
         raise Http404

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.models import model_to_dict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,7 +28,11 @@ from gaoxin.registry.models import (
     Qualification,
 )
 from gaoxin.registry.selectors import ENTERPRISE_SORTS
-from gaoxin.registry.services import ENTERPRISE_SELF_SERVICE_FIELDS
+from gaoxin.registry.services import (
+    CHAIN_FIELDS,
+    ENTERPRISE_SELF_SERVICE_FIELDS,
+    QUALIFICATION_FIELDS,
+)
 
 _INDUSTRY_CODE = re.compile(r"^(?P<letter>[A-Z]?)(?P<digits>\d{0,4})$")
 
@@ -400,15 +405,7 @@ class QualificationForm(ChineseForm):
 
 
 def qualification_initial(q: Qualification) -> dict[str, Any]:
-    return {
-        "kind": q.kind,
-        "level": q.level,
-        "subtype": q.subtype,
-        "certificate_no": q.certificate_no,
-        "recognised_on": q.recognised_on,
-        "valid_until": q.valid_until,
-        "notes": q.notes,
-    }
+    return model_to_dict(q, fields=QUALIFICATION_FIELDS)
 
 
 class ChainForm(ChineseForm):
@@ -458,14 +455,7 @@ class ChainForm(ChineseForm):
 
 
 def chain_initial(c: IndustryChain) -> dict[str, Any]:
-    return {
-        "code": c.code,
-        "name": c.name,
-        "group": c.group,
-        "description": c.description,
-        "sort_order": c.sort_order,
-        "is_active": c.is_active,
-    }
+    return model_to_dict(c, fields=CHAIN_FIELDS)
 
 
 class SeiReviewForm(ChineseForm):
