@@ -123,7 +123,10 @@ class Enterprise(models.Model):
         REJECTED = "rejected", _("审核未通过")
 
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
-    name = models.CharField(_("企业名称"), max_length=120, db_index=True)
+    # Not indexed: searched with icontains and sorted in the list page, neither of which a
+    # random-order text index earns back (each costs an import of 200k rows ~0.6-1.2 s; a
+    # sort of the whole registry takes milliseconds at a zone's scale). docs/benchmarks.md.
+    name = models.CharField(_("企业名称"), max_length=120)
     former_names = models.CharField(_("曾用名"), max_length=500, blank=True)
     # Searched with icontains only, which a B-tree index cannot serve: no index, faster imports.
     name_initials = models.CharField(_("拼音首字母"), max_length=200, blank=True)
@@ -142,18 +145,29 @@ class Enterprise(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,  # 9 values: a filter on one reads a ninth of the table either way
     )
     sei_status = models.CharField(
         _("战新类别审核状态"), max_length=10, choices=SeiStatus.choices, blank=True, default=""
     )
     chain = models.ForeignKey(
-        IndustryChain, verbose_name=_("产业链"), null=True, blank=True, on_delete=models.PROTECT
+        IndustryChain,
+        verbose_name=_("产业链"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # a handful of chains: same reasoning as sei_category
     )
     chain_position = models.CharField(
         _("链上位置"), max_length=12, choices=ChainPosition.choices, blank=True, default=""
     )
     grid = models.ForeignKey(
-        Grid, verbose_name=_("所在网格"), null=True, blank=True, on_delete=models.PROTECT
+        Grid,
+        verbose_name=_("所在网格"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,  # tens of grids: same reasoning as sei_category
     )
     status = models.CharField(
         _("企业状态"), max_length=12, choices=Status.choices, default=Status.OPERATING
@@ -170,7 +184,6 @@ class Enterprise(models.Model):
         verbose_name = _("企业")
         verbose_name_plural = _("企业")
         ordering = ["name"]
-        indexes = [models.Index(fields=["status", "name"])]
 
     def __str__(self) -> str:
         return self.name

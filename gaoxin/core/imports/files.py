@@ -17,9 +17,10 @@ import io
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from django.conf import settings
@@ -87,14 +88,18 @@ class Limits:
         return self.max_rows + HEADER_SCAN_ROWS + 1
 
 
+ROW_NUMBER = "_row"
+BatchReader = Callable[[list[int]], Iterator[pl.DataFrame]]
+
+
 @dataclass
 class RawSheet:
-    """One sheet's cells as strings. `frame` columns are c0..cN; row i is spreadsheet row
-    `first_row + i` (1-based, as the user sees it)."""
+    """One sheet's data rows under its header. `read(columns)` streams frames holding the
+    columns asked for (0-based indexes, as `c{i}` String columns, absent when a frame has no
+    value in them) and `_row`, the 1-based row number the user sees."""
 
     name: str
-    frame: pl.DataFrame
-    first_row: int = 1
+    read: BatchReader
 
 
 @dataclass
@@ -105,9 +110,13 @@ class TableFile:
     # CSV only: the UTF-8 file polars reads (the original, or a transcoded temporary copy).
     text_path: Path | None = None
     delimiter: str = ","
+    # .xlsx only: the streaming reader (gaoxin.core.imports.xlsx.XlsxBook).
+    book: Any = None
     _cleanup: list[Path] = field(default_factory=list)
 
     def close(self) -> None:
+        if self.book is not None:
+            self.book.close()
         for p in self._cleanup:
             p.unlink(missing_ok=True)
 
@@ -119,6 +128,45 @@ def _too_many_rows(limits: Limits) -> str:
 def _not_a_table(detail: str = "") -> str:
     msg = _("不是可识别的表格文件(支持 .xlsx、.xls、.ods 和 UTF-8/GBK 编码的 .csv)")
     return f"{msg}{detail}"
+
+
+def damaged_message() -> str:
+    return _("文件已损坏,无法作为表格读取")
+
+
+def bomb_message(limits: Limits) -> str:
+    return _("文件解压后超过 %(max)s,可能是压缩炸弹,已拒绝") % {
+        "max": _human(limits.max_uncompressed_bytes)
+    }
+
+
+def cell_too_long_message(limits: Limits) -> str:
+    return _("文件中有单元格内容过长(超过 %(max)s),已拒绝") % {"max": _human(limits.max_cell_bytes)}
+
+
+def row_too_long_message(limits: Limits) -> str:
+    return _("表格中有一行内容过长(超过 %(max)s),可能不是正常的表格文件,已拒绝") % {
+        "max": _human(limits.max_line_bytes)
+    }
+
+
+def check_extent(rows: int, cols: int, limits: Limits) -> None:
+    """The used range a sheet names (largest row and column of any cell): each bounded, and
+    their product, which is the grid calamine would allocate."""
+    if cols > limits.max_columns:
+        raise ImportRefused(
+            _("表格列数超过上限 %(n)d 列,请删除多余的列") % {"n": limits.max_columns}
+        )
+    if rows > limits.max_sheet_rows:
+        raise ImportRefused(_too_many_rows(limits))
+    if rows * cols > limits.max_cells:
+        raise ImportRefused(
+            _(
+                "表格范围过大:最大行 %(rows)d × 最大列 %(cols)d 超过允许的 %(max)d 个单元格,"
+                "请删除空白区域后重试"
+            )
+            % {"rows": rows, "cols": cols, "max": limits.max_cells}
+        )
 
 
 def sniff_format(path: Path) -> str:
@@ -156,7 +204,15 @@ def open_table(path: Path, *, limits: Limits) -> TableFile:
             % {"size": _human(size), "max": _human(limits.max_bytes)}
         )
     fmt = sniff_format(path)
-    if fmt in (XLSX, ODS):
+    if fmt == XLSX:
+        from gaoxin.core.imports.xlsx import XlsxBook
+
+        # Worksheets are checked by the streaming reader as they are read.
+        _scan_zip(path, fmt, limits, sheets=False)
+        book = XlsxBook(str(path), limits)
+        names = [sheet.name for sheet in book.sheets]
+        return TableFile(path=path, format=fmt, sheet_names=names, book=book)
+    if fmt == ODS:
         _scan_zip(path, fmt, limits)
         return TableFile(path=path, format=fmt, sheet_names=_sheet_names(path))
     if fmt == XLS:
@@ -198,8 +254,11 @@ def _col_index(letters: bytes) -> int:
     return n
 
 
-def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
-    """Zip-bomb and dense-range guard: inflate every entry once, counting real bytes."""
+def _scan_zip(
+    path: Path, fmt: str, limits: Limits, *, sheets: bool = True, only: str | None = None
+) -> None:
+    """Zip-bomb and dense-range guard: inflate every entry once, counting real bytes.
+    `sheets=False` leaves .xlsx worksheets to the streaming reader; `only` scans one entry."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -208,9 +267,7 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
         infos = zf.infolist()
         if len(infos) > limits.max_zip_entries:
             raise ImportRefused(_("文件结构异常:包含的内部文件过多"))
-        bomb = _("文件解压后超过 %(max)s,可能是压缩炸弹,已拒绝") % {
-            "max": _human(limits.max_uncompressed_bytes)
-        }
+        bomb = bomb_message(limits)
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_uncompressed_bytes:
             raise ImportRefused(bomb)
@@ -224,6 +281,8 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
             is_sheet = (fmt == XLSX and name.startswith("xl/worksheets/")) or (
                 fmt == ODS and name == "content.xml"
             )
+            if (only is not None and name != only) or (is_sheet and not sheets):
+                continue
             is_text = name.endswith(".xml")
             # Read past the declared size so a lying header is caught, up to the overall budget.
             probe = copy.copy(info)
@@ -276,10 +335,7 @@ def _scan_zip(path: Path, fmt: str, limits: Limits) -> None:
             except Exception as exc:  # zlib.error and friends: a damaged stream
                 raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
             if run > limits.max_cell_bytes:
-                raise ImportRefused(
-                    _("文件中有单元格内容过长(超过 %(max)s),已拒绝")
-                    % {"max": _human(limits.max_cell_bytes)}
-                )
+                raise ImportRefused(cell_too_long_message(limits))
 
 
 # A row element with content (not self-closing) and its row number.
@@ -332,14 +388,7 @@ class _XlsxExtent:
             self.rows = max(self.rows, row)
 
     def _check(self) -> None:
-        if self.rows * self.cols > self.limits.max_cells:
-            raise ImportRefused(
-                _(
-                    "表格范围过大:最大行 %(rows)d × 最大列 %(cols)d 超过允许的 %(max)d 个单元格,"
-                    "请删除空白区域后重试"
-                )
-                % {"rows": self.rows, "cols": self.cols, "max": self.limits.max_cells}
-            )
+        check_extent(self.rows, self.cols, self.limits)
 
     def _larger_than(self, row: int, col: int) -> re.Pattern[bytes]:
         """A pattern for cell references whose column exceeds `col` or whose row exceeds `row`."""
@@ -567,24 +616,69 @@ HeaderFinder = Callable[[list[list[str | None]]], int | None]
 
 
 def read_sheet(
-    table: TableFile, sheet: int | str, *, limits: Limits, find_header: HeaderFinder
+    table: TableFile, sheet: int, *, limits: Limits, find_header: HeaderFinder
 ) -> tuple[list[str | None], RawSheet] | None:
-    """The header cells and the data rows under them, or None when no header row is found.
-
-    `find_header` gets the first rows (cells stripped, None when empty) and returns the index
-    of the header row among them.
-    """
+    """The header cells and a reader of the data rows under them, or None when no header row
+    is found. `find_header` gets the first rows (cells stripped, None when empty) and returns
+    the index of the header row among them."""
+    name = table.sheet_names[sheet]
     if table.format == CSV:
         return _read_csv(table, limits=limits, find_header=find_header)
-    frame, first_row = _read_workbook_sheet(table, sheet, limits)
-    head = frame.head(HEADER_SCAN_ROWS).rows()
+    if table.format == XLSX:
+        from gaoxin.core.imports.xlsx import NoCellReferences
+
+        try:
+            return _read_xlsx(table, sheet, find_header)
+        except NoCellReferences:
+            # Positional cells: calamine places them; scan the sheet first as for .ods.
+            _scan_zip(table.path, XLSX, limits, only=table.book.sheets[sheet].part)
+    frame = _read_workbook_sheet(table, name, limits)
+    head = frame.head(HEADER_SCAN_ROWS).drop(ROW_NUMBER).rows()
     found = find_header([[_clean(v) for v in row] for row in head])
     if found is None:
         return None
     header = [_clean(v) for v in head[found]]
     data = frame.slice(found + 1)
-    name = sheet if isinstance(sheet, str) else table.sheet_names[sheet]
-    return header, RawSheet(name=name, frame=data, first_row=first_row + found + 1)
+
+    def read(columns: list[int]) -> Iterator[pl.DataFrame]:
+        keep = [f"c{i}" for i in columns if f"c{i}" in data.columns]
+        yield data.select(ROW_NUMBER, *keep)
+
+    return header, RawSheet(name=name, read=read)
+
+
+def _read_xlsx(
+    table: TableFile, sheet: int, find_header: HeaderFinder
+) -> tuple[list[str | None], RawSheet] | None:
+    book = table.book
+    head_rows: dict[int, dict[int, str | None]] = {}
+    stream = book.batches(sheet)
+    try:
+        for batch in stream:
+            for record in batch.filter(pl.col(ROW_NUMBER) <= HEADER_SCAN_ROWS).iter_rows(
+                named=True
+            ):
+                number = record.pop(ROW_NUMBER)
+                head_rows[number] = {int(k[1:]): v for k, v in record.items()}
+            if int(batch.get_column(ROW_NUMBER).max()) >= HEADER_SCAN_ROWS:  # type: ignore[arg-type]
+                break
+    finally:
+        stream.close()  # the rest of the sheet is read by `read`, column-projected
+    width = max((max(r, default=-1) for r in head_rows.values()), default=-1) + 1
+    last = max(head_rows, default=0)
+    head = [[_clean(head_rows.get(n, {}).get(i)) for i in range(width)] for n in range(1, last + 1)]
+    found = find_header(head)
+    if found is None:
+        return None
+    header_row = found + 1
+
+    def read(columns: list[int]) -> Iterator[pl.DataFrame]:
+        for batch in book.batches(sheet, columns):
+            batch = batch.filter(pl.col(ROW_NUMBER) > header_row)
+            if batch.height:
+                yield batch
+
+    return head[found], RawSheet(name=table.sheet_names[sheet], read=read)
 
 
 def _clean(value: object) -> str | None:
@@ -594,9 +688,9 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def _read_workbook_sheet(
-    table: TableFile, sheet: int | str, limits: Limits
-) -> tuple[pl.DataFrame, int]:
+def _read_workbook_sheet(table: TableFile, sheet: str, limits: Limits) -> pl.DataFrame:
+    """A whole sheet through calamine (.xls, .ods, .xlsx without cell references), as c{i}
+    String columns plus `_row`. Memory: the sheet's cells, bounded by the scan's limits."""
     import fastexcel
 
     try:
@@ -618,11 +712,14 @@ def _read_workbook_sheet(
     except ImportRefused:
         raise
     except Exception as exc:  # calamine reports damaged files through many exception types
-        raise ImportRefused(_("文件已损坏,无法作为表格读取")) from exc
+        raise ImportRefused(damaged_message()) from exc
     frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
+    frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+    )
     del loaded, reader
     _release_freed_memory()
-    return frame, 1
+    return frame
 
 
 def _release_freed_memory() -> None:
@@ -639,13 +736,14 @@ def _read_csv(
     table: TableFile, *, limits: Limits, find_header: HeaderFinder
 ) -> tuple[list[str | None], RawSheet] | None:
     assert table.text_path is not None  # noqa: S101 - set by _scan_text
+    text_path = table.text_path
     head: list[list[str | None]] = []
     # The csv module stops at 131,072 characters a field by default; lines up to
     # max_line_bytes are allowed, so a field may be that long (a quoted one spanning lines may
     # be longer still, which csv.Error below reports).
     csv.field_size_limit(max(limits.max_line_bytes, 131_072))
     try:
-        with table.text_path.open("r", encoding="utf-8-sig", newline="") as fh:
+        with text_path.open("r", encoding="utf-8-sig", newline="") as fh:
             for record in csv.reader(fh, delimiter=table.delimiter):
                 if len(record) > limits.max_columns:
                     raise ImportRefused(
@@ -658,36 +756,45 @@ def _read_csv(
         if found is None:
             return None
         header = head[found]
-        skip_lines = _physical_lines(table.text_path, found + 1, table.delimiter)
+        skip_lines = _physical_lines(text_path, found + 1, table.delimiter)
     except csv.Error as exc:
         raise ImportRefused(
             _("CSV 文件格式有误,无法读取:%(err)s(单元格内容可能过长或引号不配对)")
             % {"err": str(exc)[:200]}
         ) from exc
-    try:
-        frame = pl.read_csv(
-            table.text_path,
-            has_header=False,
-            infer_schema=False,
-            skip_rows=skip_lines,
-            separator=table.delimiter,
-            truncate_ragged_lines=True,
-            n_rows=limits.max_sheet_rows + 1,
-            encoding="utf8",
-            quote_char='"',
+    first_row = found + 2
+
+    def read(columns: list[int]) -> Iterator[pl.DataFrame]:
+        # Only the columns asked for are kept: polars parses the rest and drops it.
+        wanted = [i for i in columns if i < len(header)]
+        try:
+            frame = pl.read_csv(
+                text_path,
+                has_header=False,
+                infer_schema=False,
+                skip_rows=skip_lines,
+                separator=table.delimiter,
+                truncate_ragged_lines=True,
+                n_rows=limits.max_sheet_rows + 1,
+                encoding="utf8",
+                quote_char='"',
+                columns=wanted or [0],
+                new_columns=[f"c{i}" for i in (wanted or [0])],
+            )
+        except pl.exceptions.NoDataError:
+            frame = pl.DataFrame(schema={f"c{i}": pl.String for i in wanted})
+        except pl.exceptions.ColumnNotFoundError:
+            # Every data line is shorter than the header: those columns are all empty.
+            frame = pl.DataFrame(schema={f"c{i}": pl.String for i in wanted})
+        except Exception as exc:  # polars ComputeError for unbalanced quotes and the like
+            raise ImportRefused(
+                _("CSV 文件格式有误,无法读取:%(err)s") % {"err": str(exc)[:200]}
+            ) from exc
+        yield frame.with_row_index(ROW_NUMBER, offset=first_row).with_columns(
+            pl.col(ROW_NUMBER).cast(pl.Int64)
         )
-    except pl.exceptions.NoDataError:
-        frame = pl.DataFrame(schema={f"column_{i + 1}": pl.String for i in range(len(header))})
-    except Exception as exc:  # polars ComputeError for unbalanced quotes and the like
-        raise ImportRefused(
-            _("CSV 文件格式有误,无法读取:%(err)s") % {"err": str(exc)[:200]}
-        ) from exc
-    frame = frame.rename({c: f"c{i}" for i, c in enumerate(frame.columns)})
-    if frame.width < len(header):
-        frame = frame.with_columns(
-            pl.lit(None, pl.String).alias(f"c{i}") for i in range(frame.width, len(header))
-        )
-    return header, RawSheet(name=table.sheet_names[0], frame=frame, first_row=found + 2)
+
+    return header, RawSheet(name=table.sheet_names[0], read=read)
 
 
 def _physical_lines(path: Path, records: int, delimiter: str) -> int:

@@ -410,12 +410,7 @@ def _read_sheets(table: TableFile, importer: Importer, limits: Limits) -> list[_
                 _("工作表“%(sheet)s”缺少必需的列:%(cols)s(表头须在前20行内)")
                 % {"sheet": raw.name, "cols": "、".join(missing)}
             )
-        frame = _frame(raw, matches)
-        raw.frame = raw.frame.clear()  # the cleaned frame is all we need from here on
-        if frame.height > limits.max_rows:
-            raise ImportRefused(
-                _("文件超过最大行数 %(n)s 行,请拆分后分批导入") % {"n": f"{limits.max_rows:,}"}
-            )
+        frame = _frame(raw, matches, limits)
         headers = {c.key: str(header[i] or c.header) for i, c in matches.items()}
         chosen[spec.key] = _Sheet(spec=spec, raw=raw, frame=frame, headers=headers)
     if not chosen:
@@ -427,16 +422,30 @@ def _read_sheets(table: TableFile, importer: Importer, limits: Limits) -> list[_
     return [chosen[s.key] for s in importer.sheets if s.key in chosen]
 
 
-def _frame(raw: RawSheet, matches: dict[int, Column]) -> pl.DataFrame:
-    width = raw.frame.width
-    exprs = [
-        clean_text(pl.col(f"c{i}") if i < width else pl.lit(None, pl.String)).alias(col.key)
-        for i, col in matches.items()
-    ]
-    frame = raw.frame.select(exprs).with_row_index(ROW, offset=raw.first_row)
-    frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
+def _frame(raw: RawSheet, matches: dict[int, Column], limits: Limits) -> pl.DataFrame:
+    """The matched columns, cleaned and renamed to their keys, with the row number; rows
+    without a value are dropped. Read batch by batch, so only these columns are ever held."""
     keys = [c.key for c in matches.values()]
-    return frame.filter(pl.any_horizontal(pl.col(k).is_not_null() for k in keys))
+    parts: list[pl.DataFrame] = []
+    total = 0
+    for batch in raw.read(sorted(matches)):
+        exprs = [
+            clean_text(
+                pl.col(f"c{i}") if f"c{i}" in batch.columns else pl.lit(None, pl.String)
+            ).alias(col.key)
+            for i, col in matches.items()
+        ]
+        part = batch.select(pl.col(ROW).cast(pl.Int64), *exprs)
+        part = part.filter(pl.any_horizontal(pl.col(k).is_not_null() for k in keys))
+        total += part.height
+        if total > limits.max_rows:
+            raise ImportRefused(
+                _("文件超过最大行数 %(n)s 行,请拆分后分批导入") % {"n": f"{limits.max_rows:,}"}
+            )
+        parts.append(part)
+    if not parts:
+        return pl.DataFrame(schema={ROW: pl.Int64, **{k: pl.String for k in keys}})
+    return pl.concat(parts, how="vertical_relaxed").rechunk()
 
 
 def _validate(sheet: _Sheet, ctx: ImportContext) -> None:
