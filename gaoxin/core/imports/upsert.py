@@ -409,7 +409,7 @@ def insert_slices(
         if postgres:
             copy_sql = f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
             with cur.cursor.copy(copy_sql) as copy:
-                for count, block in _prefetch(rows()):
+                for count, block in prefetch(rows()):
                     total += count
                     copy.write(block)
         else:
@@ -418,7 +418,7 @@ def insert_slices(
             group = "(" + ", ".join(["%s"] * len(fields)) + ")"
             sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([group] * per)}"  # noqa: S608
             single = f"INSERT INTO {table} ({names}) VALUES {group}"  # noqa: S608
-            for count, batch in _prefetch(rows()):
+            for count, batch in prefetch(rows()):
                 total += count
                 whole = len(batch) - len(batch) % per
                 if whole:
@@ -453,7 +453,7 @@ def _insert_columns(
     return columns
 
 
-def _prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     """Iterate `items` in a helper thread, at most `depth` ahead. Errors in the helper are
     re-raised here; if the consumer stops early the helper is told to stop too."""
     buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)

@@ -312,31 +312,48 @@ class XlsxBook:
         except Exception as exc:  # zlib.error, BadZipFile, CRC mismatch: a damaged stream
             raise ImportRefused(damaged_message()) from exc
 
-    def batches(self, index: int, columns: Iterable[int] | None = None) -> Iterator[pl.DataFrame]:
-        """Frames of (`_row`, c{i} …) for the sheet, block by block. `columns` (0-based) limits
-        the columns kept; None keeps all. Rows without a value are left out."""
-        sheet = self.sheets[index]
-        wanted = sorted(set(columns)) if columns is not None else None
-        extent_rows = extent_cols = 0
-        rows_seen = 0
-        for number, (prefix, block) in enumerate(self._blocks(sheet.part, b"worksheet", b"row")):
-            split = b"<" + prefix + b"c "
+    def _fragments(self, part: str) -> Iterator[tuple[int, pl.Series]]:
+        """(block number, its cell fragments as text): everything between one `<c ` and the
+        next. Sets `_dimension` (the used range the sheet declares) before the first one."""
+        self._dimension = (0, 0)
+        for number, (prefix, block) in enumerate(self._blocks(part, b"worksheet", b"row")):
             if number == 0:
+                rows = cols = 0
                 for ref in _DIMENSION.findall(block):
                     for corner in ref.split(b":"):
                         m = _DIM_REF.fullmatch(corner)
                         if m:
-                            extent_rows = max(extent_rows, int(m.group(2)))
-                            extent_cols = max(extent_cols, _col_number(m.group(1).decode()))
-                check_extent(extent_rows, extent_cols, self.limits)
+                            rows = max(rows, int(m.group(2)))
+                            cols = max(cols, _col_number(m.group(1).decode()))
+                check_extent(rows, cols, self.limits)
+                self._dimension = (rows, cols)
             if b"<" + prefix + b"c>" in block:
                 if number == 0:
                     raise NoCellReferences
                 raise ImportRefused(_no_refs_message())
-            parts = block.split(split)
+            parts = block.split(b"<" + prefix + b"c ")
+            del block
             if len(parts) < 2:
                 continue
-            cells = self._cells(parts[1:], number)
+            raw = pl.Series("x", parts[1:], dtype=pl.Binary).cast(pl.String, strict=False)
+            if raw.null_count():
+                raise ImportRefused(damaged_message())
+            yield number, raw
+
+    def batches(self, index: int, columns: Iterable[int] | None = None) -> Iterator[pl.DataFrame]:
+        """Frames of (`_row`, c{i} …) for the sheet, block by block. `columns` (0-based) limits
+        the columns kept; None keeps all. Rows without a value are left out. A helper thread
+        inflates and splits the next block while polars decodes this one."""
+        from gaoxin.core.imports.upsert import prefetch
+
+        sheet = self.sheets[index]
+        wanted = sorted(set(columns)) if columns is not None else None
+        rows_seen = 0
+        extent_rows = extent_cols = 0
+        for number, raw in prefetch(self._fragments(sheet.part)):
+            if number == 0:
+                extent_rows, extent_cols = self._dimension
+            cells = self._cells(raw, number)
             if cells.height:
                 extent_rows = max(extent_rows, int(cells.get_column("row").max()))  # type: ignore[arg-type]
                 extent_cols = max(extent_cols, int(cells.get_column("col").max()) + 1)  # type: ignore[operator]
@@ -356,11 +373,8 @@ class XlsxBook:
                 raise ImportRefused(_too_many_rows(self.limits))
             yield frame
 
-    def _cells(self, parts: list[bytes], number: int) -> pl.DataFrame:
+    def _cells(self, raw: pl.Series, number: int) -> pl.DataFrame:
         """One row per cell fragment: row (1-based), col (0-based), v (the value as text)."""
-        raw = pl.Series("x", parts, dtype=pl.Binary).cast(pl.String, strict=False)
-        if raw.null_count():
-            raise ImportRefused(damaged_message())
         frame = (
             pl.DataFrame(raw)
             .lazy()

@@ -147,6 +147,18 @@ def test_hand_made_xlsx_that_is_fine_imports(reference, tmp_path):
     assert last_line(out) == counts(created=1)
 
 
+def test_xlsx_whose_cells_carry_no_position_still_imports(reference, tmp_path):
+    """Some generators omit r="A1": the streaming reader hands such a sheet to calamine."""
+
+    def cells(values: list[object]) -> str:
+        return "".join(f'<c t="inlineStr"><is><t>{v}</t></is></c>' for v in values)
+
+    sheet = f"<row>{cells(HEADERS)}</row><row>{cells(row(1))}</row><row>{cells(row(2))}</row>"
+    code, out, err = run_import(_hand_made_xlsx(tmp_path / "norefs.xlsx", sheet))
+    assert code == 0, err
+    assert last_line(out) == counts(created=2)
+
+
 # --- CSV: fields per line ---------------------------------------------------------------------
 
 
