@@ -459,20 +459,25 @@ def prefetch(items: Iterator[T], depth: int = 1) -> Iterator[T]:
     buffer: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
+    def put(kind: str, value: Any) -> bool:
+        # Every hand-over gives up once the consumer has gone, or the helper would wait forever
+        # on a full queue (and the consumer's join below for its timeout).
+        while not stop.is_set():
+            try:
+                buffer.put((kind, value), timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        buffer.put(("item", item), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put("item", item):
                     return
-            buffer.put(("done", None))
+            put("done", None)
         except BaseException as exc:  # handed to the consumer
-            buffer.put(("error", exc))
+            put("error", exc)
 
     worker = threading.Thread(target=run, name="import-prefetch", daemon=True)
     worker.start()

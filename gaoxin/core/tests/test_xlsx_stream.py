@@ -183,3 +183,18 @@ def test_an_endless_row_is_refused_without_holding_it(tmp_path):
     with pytest.raises(ImportRefused, match="过长"):
         list(book.batches(0))
     book.close()
+
+
+def test_a_reader_stopped_early_releases_its_helper_thread_at_once():
+    """Header detection stops reading after the first block; the helper thread must not keep
+    the import waiting (it once blocked on a full queue for the join's 5-second timeout)."""
+    import time
+
+    from gaoxin.core.imports.upsert import prefetch
+
+    stream = prefetch(iter(range(2)))
+    assert next(stream) == 0
+    time.sleep(0.3)  # the helper has queued 1 and now hands over "done"
+    started = time.perf_counter()
+    stream.close()
+    assert time.perf_counter() - started < 1
