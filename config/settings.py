@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "gaoxin.core",
     "gaoxin.accounts",
     "gaoxin.registry",
+    "gaoxin.reports",
     "gaoxin.party",
 ]
 
