@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "gaoxin.accounts",
     "gaoxin.registry",
     "gaoxin.reports",
+    "gaoxin.indicators",
     "gaoxin.party",
 ]
 

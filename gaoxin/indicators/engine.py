@@ -1,0 +1,128 @@
+"""The indicator engine: indicators are code, each with its definition text, and every value
+comes with the enterprises that make it up (its lineage). Figures are never typed in.
+
+An indicator computes over a `Scope` (year, optional month, "as first reported" or "as
+revised") and returns a `Result`: the value, and `members`, one row per enterprise that counts,
+with the numerator and denominator it contributes. Breakdowns (by chain, strategic emerging
+category, industry section) group those members, so a breakdown always adds up to the total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from gaoxin.registry.models import Enterprise
+
+FIRST = "first"
+REVISED = "revised"
+BREAKDOWNS = ("chain", "sei", "industry")
+
+
+@dataclass(frozen=True)
+class Scope:
+    year: int
+    month: int | None = None
+    basis: str = REVISED
+
+    @property
+    def end(self) -> dt.date:
+        """The date the population is taken at: the end of the month, or of the year."""
+        if self.month:
+            following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+            return following - dt.timedelta(days=1)
+        return dt.date(self.year, 12, 31)
+
+
+@dataclass
+class Member:
+    enterprise_id: int
+    numerator: Decimal = Decimal(1)
+    denominator: Decimal = Decimal(1)
+    note: str = ""
+
+
+@dataclass
+class Result:
+    code: str
+    scope: Scope
+    kind: str  # "count", "sum", "ratio"
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def value(self) -> Decimal:
+        return aggregate(self.kind, self.members)
+
+
+def aggregate(kind: str, members: list[Member]) -> Decimal:
+    if kind == "count":
+        return Decimal(sum(1 for m in members if m.numerator))
+    numerator = sum((m.numerator for m in members), Decimal(0))
+    if kind == "sum":
+        return numerator
+    denominator = sum((m.denominator for m in members), Decimal(0))
+    if not denominator:
+        return Decimal(0)
+    return numerator / denominator * 100  # ratios are percentages
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    name_en: str
+    unit: str
+    kind: str
+    definition: Any  # lazy translated text: the rule it follows and the population it counts
+    compute: Callable[[Scope], list[Member]]
+
+    def evaluate(self, scope: Scope) -> Result:
+        return Result(code=self.code, scope=scope, kind=self.kind, members=self.compute(scope))
+
+
+INDICATORS: dict[str, Indicator] = {}
+
+
+def indicator(
+    code: str, *, name: str, name_en: str, unit: str, kind: str, definition: Any
+) -> Callable[[Callable[[Scope], list[Member]]], Callable[[Scope], list[Member]]]:
+    def register(func: Callable[[Scope], list[Member]]) -> Callable[[Scope], list[Member]]:
+        INDICATORS[code] = Indicator(code, name, name_en, unit, kind, definition, func)
+        return func
+
+    return register
+
+
+def compute(code: str, scope: Scope) -> Result:
+    from gaoxin.indicators import definitions  # noqa: F401 - registers the shipped indicators
+
+    try:
+        found = INDICATORS[code]
+    except KeyError as exc:
+        raise KeyError(_("没有代码为 %(code)s 的指标") % {"code": code}) from exc
+    return found.evaluate(scope)
+
+
+def breakdown(result: Result, by: str) -> dict[str, Decimal]:
+    """The result grouped by an enterprise attribute, keyed by its label ("未分类" when unset);
+    for counts and sums the parts add up to the total."""
+    if by not in BREAKDOWNS:
+        raise ValueError(by)
+    ids = [m.enterprise_id for m in result.members]
+    labels: dict[int, str] = {}
+    related = {"chain": "chain__name", "sei": "sei_category__name", "industry": "industry__section"}
+    for pk, label in Enterprise.objects.filter(pk__in=ids).values_list("pk", related[by]):
+        labels[pk] = label or str(_("未分类"))
+    groups: dict[str, list[Member]] = {}
+    for m in result.members:
+        groups.setdefault(labels.get(m.enterprise_id, str(_("未分类"))), []).append(m)
+    values = {key: aggregate(result.kind, members) for key, members in groups.items()}
+    unset = str(_("未分类"))
+    # Largest first, the unclassified last, so a chart or a printed list reads top down.
+    order = sorted(values, key=lambda k: (k == unset, -values[k], k))
+    return {key: values[key] for key in order}

@@ -1,0 +1,154 @@
+"""Indicators on a small hand-built zone (expected values worked out here, not taken from the
+engine), the `indicator` command, and the demo zone's seed figures through the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from gaoxin.indicators.engine import Scope, breakdown, compute
+from gaoxin.registry.models import IndustryCategory, IndustryChain, Qualification
+from gaoxin.registry.tests.factories import EnterpriseFactory, QualificationFactory
+from gaoxin.reports import services
+from gaoxin.reports.catalogue import INDUSTRY_MONTHLY
+from gaoxin.reports.models import ReportPeriod
+
+K = Qualification.Kind
+
+
+def listed(enterprise, year: int) -> None:
+    QualificationFactory(
+        enterprise=enterprise,
+        kind=K.ABOVE_SCALE,
+        recognised_on=dt.date(year, 1, 1),
+        valid_until=dt.date(year, 12, 31),
+        certificate_no="",
+    )
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("indicator", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def zone(db):
+    """Five enterprises: A, B above scale in 2018 and 2019, C only in 2019 (new), D only in 2018
+    (dropped out), E never. A and C hold an R&D institution at the end of 2019; B's expired."""
+    chain = IndustryChain.objects.get(name="汽车零部件")
+    a, b, c, d, e = (EnterpriseFactory(name=f"企业{x}") for x in "ABCDE")
+    a.chain = c.chain = chain
+    a.save(update_fields=["chain"])
+    c.save(update_fields=["chain"])
+    for ent, years in ((a, (2018, 2019)), (b, (2018, 2019)), (c, (2019,)), (d, (2018,))):
+        for year in years:
+            listed(ent, year)
+    rd = {"kind": K.RD_INSTITUTION, "certificate_no": ""}
+    QualificationFactory(
+        enterprise=a, recognised_on=dt.date(2017, 5, 1), valid_until=dt.date(2020, 4, 30), **rd
+    )
+    QualificationFactory(
+        enterprise=c, recognised_on=dt.date(2019, 6, 1), valid_until=dt.date(2022, 5, 31), **rd
+    )
+    QualificationFactory(
+        enterprise=b, recognised_on=dt.date(2015, 1, 1), valid_until=dt.date(2017, 12, 31), **rd
+    )
+    # Gazelles: E first recognised in 2019; A re-recognised in 2019 (first in 2016).
+    gz = {"kind": K.GAZELLE, "certificate_no": ""}
+    QualificationFactory(
+        enterprise=e, recognised_on=dt.date(2019, 8, 1), valid_until=dt.date(2022, 7, 31), **gz
+    )
+    QualificationFactory(
+        enterprise=a, recognised_on=dt.date(2016, 8, 1), valid_until=dt.date(2019, 7, 31), **gz
+    )
+    QualificationFactory(
+        enterprise=a, recognised_on=dt.date(2019, 8, 1), valid_until=dt.date(2022, 7, 31), **gz
+    )
+    # High-tech certificates: B valid through 2019; D's expired in 2019-03.
+    QualificationFactory(
+        enterprise=b, recognised_on=dt.date(2018, 11, 1), valid_until=dt.date(2021, 10, 31)
+    )
+    QualificationFactory(
+        enterprise=d, recognised_on=dt.date(2016, 3, 1), valid_until=dt.date(2019, 2, 28)
+    )
+    return {"A": a, "B": b, "C": c, "D": d, "E": e}
+
+
+def test_counts_and_coverage_on_a_hand_built_zone(zone):
+    y2019 = Scope(2019)
+    assert compute("above_scale_count", y2019).value == 3  # A, B, C
+    new = compute("new_above_scale_count", y2019)
+    assert new.value == 1
+    assert [m.enterprise_id for m in new.members] == [zone["C"].pk]
+    assert compute("hte_count", y2019).value == 1  # B; D's certificate ran out in February
+    assert compute("hte_count", Scope(2019, month=1)).value == 2  # D still held it in January
+    assert compute("gazelle_new_count", y2019).value == 1  # E; A's was a re-recognition
+    # R&D institutions at 2019-12-31 among A, B, C: A and C → 2 / 3.
+    coverage = compute("rd_institution_coverage", y2019).value
+    assert coverage.quantize(Decimal("0.01")) == Decimal("66.67")
+
+
+def test_breakdowns_add_up_to_the_total(zone):
+    result = compute("above_scale_count", Scope(2019))
+    parts = breakdown(result, "chain")
+    assert parts == {"汽车零部件": 2, "未分类": 1}
+    assert sum(parts.values()) == result.value
+
+
+def test_without_an_official_list_above_scale_comes_from_reported_revenue(db, dept_reviewer):
+    """No 2020 list: enterprises with 20 million CNY of main business revenue or more in their
+    accepted monthly reports count; a non-industrial one does not."""
+    software = IndustryCategory.objects.get(code="6511")
+    big, small, service = (EnterpriseFactory() for _ in range(3))
+    service.industry = software
+    service.save(update_fields=["industry"])
+    for month in range(1, 13):
+        period = ReportPeriod.objects.create(
+            form_code=INDUSTRY_MONTHLY, year=2020, month=month, due_on=dt.date(2020, 12, 31)
+        )
+        for ent, revenue in ((big, "170"), (small, "160"), (service, "500")):  # 万元 a month
+            report = services.report_open(enterprise=ent, period=period, acting_user=None)
+            values = {
+                "gross_output": revenue,
+                "revenue": revenue,
+                "profit": "1",
+                "tax": "1",
+                "employees": "50",
+            }
+            services.report_submit(
+                report=report, acting_user=None, entered=values, explanation="测试"
+            )
+            services.report_accept(report=report, acting_user=dept_reviewer)
+    result = compute("above_scale_count", Scope(2020))
+    # 170 × 12 = 2,040 万元 ≥ 2,000; 160 × 12 = 1,920 万元 is below; software is not industry.
+    assert [m.enterprise_id for m in result.members] == [big.pk]
+
+
+def test_command_prints_the_bare_number_and_breakdowns(zone):
+    assert run("above_scale_count", "--year", "2019").splitlines()[-1] == "3"
+    assert run("rd_institution_coverage", "--year", "2019").strip() == "66.67"
+    assert run("above_scale_count", "--year", "2019", "--by", "chain").splitlines() == [
+        "汽车零部件\t2",
+        "未分类\t1",
+    ]
+    with pytest.raises(CommandError, match="no_such"):
+        run("no_such", "--year", "2019")
+
+
+@pytest.mark.django_db
+def test_demo_zone_figures_come_out_of_the_engine():
+    call_command("load_demo", "--quiet", stdout=io.StringIO(), stderr=io.StringIO())
+    figures = {
+        ("above_scale_count", 2020): 150,
+        ("above_scale_count", 2021): 150,
+        ("new_above_scale_count", 2019): 21,
+        ("smart_factory_count", 2019): 11,
+        ("gazelle_new_count", 2019): 6,
+    }
+    for (code, year), expected in figures.items():
+        assert compute(code, Scope(year)).value == expected, code
