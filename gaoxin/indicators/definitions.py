@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from gaoxin.indicators.engine import FIRST, Member, Scope, indicator
+from gaoxin.indicators.engine import Member, Scope, indicator
 from gaoxin.registry.models import Enterprise, Qualification
 from gaoxin.registry.selectors import enterprises_holding, enterprises_recognised_in
-from gaoxin.reports.catalogue import INDUSTRY_MONTHLY
-from gaoxin.reports.models import ReportRevision
+from gaoxin.reports.catalogue import INDUSTRY_MONTHLY, SCI_ANNUAL
+from gaoxin.reports.models import ReportFact
 
 K = Qualification.Kind
 # 国家统计局《关于调整规模以上工业企业统计标准的通知》(2011): annual main business revenue
@@ -27,24 +27,33 @@ def _ids(qs) -> list[int]:  # type: ignore[no-untyped-def]
     return list(qs.values_list("pk", flat=True).order_by("pk"))
 
 
+def totals(
+    form_code: str,
+    year: int,
+    columns: tuple[str, ...],
+    *,
+    basis: str,
+    through_month: int | None = None,
+) -> dict[int, dict[str, Decimal]]:
+    """Per enterprise, the sum of accepted values for the year (months 1..through_month when
+    given), from the typed fact rows on the chosen basis. Missing values count as nothing."""
+    qs = ReportFact.objects.filter(form_code=form_code, year=year, basis=basis)
+    if through_month:
+        qs = qs.filter(month__lte=through_month)
+    rows = qs.values("enterprise_id").annotate(**{c: Sum(c) for c in columns})
+    return {
+        row["enterprise_id"]: {c: Decimal(row[c] or 0) for c in columns}
+        for row in rows.order_by("enterprise_id")
+    }
+
+
 def annual_revenue(year: int, *, basis: str) -> dict[int, Decimal]:
     """Main business revenue per enterprise for the year, summed over its accepted monthly
-    industrial reports (the latest revision, or the first when `basis` is FIRST), in 元."""
-    rows = ReportRevision.objects.filter(
-        report__period__form_code=INDUSTRY_MONTHLY, report__period__year=year
-    ).values_list("report_id", "report__enterprise_id", "number", "values")
-    chosen: dict[int, tuple[int, int, dict[str, str]]] = {}
-    for report_id, enterprise_id, number, values in rows:
-        held = chosen.get(report_id)
-        better = held is None or (number < held[1] if basis == FIRST else number > held[1])
-        if better:
-            chosen[report_id] = (enterprise_id, number, values)
-    totals: dict[int, Decimal] = {}
-    for enterprise_id, _number, values in chosen.values():
-        revenue = values.get("revenue")
-        if revenue is not None:
-            totals[enterprise_id] = totals.get(enterprise_id, Decimal(0)) + Decimal(str(revenue))
-    return totals
+    industrial reports, in 元."""
+    return {
+        pk: v["revenue"]
+        for pk, v in totals(INDUSTRY_MONTHLY, year, ("revenue",), basis=basis).items()
+    }
 
 
 def above_scale_ids(year: int, *, basis: str) -> list[int]:
@@ -148,4 +157,157 @@ def rd_institution_coverage(scope: Scope) -> list[Member]:
     return [
         Member(pk, numerator=Decimal(1 if pk in with_rd else 0), denominator=Decimal(1))
         for pk in population
+    ]
+
+
+WAN = Decimal(10_000)
+BILLION = Decimal(1_000_000_000)
+HALF_BILLION = Decimal(500_000_000)
+
+
+def _output(scope: Scope, year: int | None = None) -> dict[int, Decimal]:
+    """Gross output at current prices per enterprise for the year, or for January to the
+    scope's month (year to date), in 元."""
+    found = totals(
+        INDUSTRY_MONTHLY,
+        year or scope.year,
+        ("gross_output",),
+        basis=scope.basis,
+        through_month=scope.month,
+    )
+    return {pk: v["gross_output"] for pk, v in found.items()}
+
+
+@indicator(
+    "above_scale_output",
+    name=_("规上工业总产值"),
+    name_en="Gross output of above-scale industry",
+    unit=_("万元"),
+    kind="sum",
+    definition=_(
+        "规模以上工业企业工业总产值(当年价格)之和,取已审核通过的月报;按月计算时为1月至当月累计。"
+    ),
+)
+def above_scale_output(scope: Scope) -> list[Member]:
+    output = _output(scope)
+    return [
+        Member(pk, numerator=output.get(pk, Decimal(0)) / WAN)
+        for pk in above_scale_ids(scope.year, basis=scope.basis)
+    ]
+
+
+@indicator(
+    "above_scale_output_growth",
+    name=_("规上工业总产值增速"),
+    name_en="Growth of above-scale gross output",
+    unit="%",
+    kind="growth",
+    definition=_(
+        "同口径增速:本期规上工业企业本期总产值与这些企业上年同期总产值相比的增长百分比"
+        "(上年同期无数据的企业不计入)。"
+    ),
+)
+def above_scale_output_growth(scope: Scope) -> list[Member]:
+    now, before = _output(scope), _output(scope, scope.year - 1)
+    return [
+        Member(pk, numerator=now.get(pk, Decimal(0)) / WAN, denominator=before[pk] / WAN)
+        for pk in above_scale_ids(scope.year, basis=scope.basis)
+        if before.get(pk)
+    ]
+
+
+def _crossed(scope: Scope, threshold: Decimal) -> list[Member]:
+    now, before = (
+        _output(Scope(scope.year, basis=scope.basis)),
+        _output(Scope(scope.year - 1, basis=scope.basis)),
+    )
+    industrial = set(
+        Enterprise.objects.filter(
+            industry__section__in=INDUSTRIAL_SECTIONS, pk__in=list(now)
+        ).values_list("pk", flat=True)
+    )
+    return [
+        Member(pk, numerator=value / WAN, note=str(before.get(pk, Decimal(0)) / WAN))
+        for pk, value in sorted(now.items())
+        if pk in industrial and value >= threshold and before.get(pk, Decimal(0)) < threshold
+    ]
+
+
+@indicator(
+    "new_1b_count",
+    name=_("新增产值超10亿元工业企业数"),
+    name_en="Industrial enterprises newly above 1 billion CNY of output",
+    unit=_("家"),
+    kind="count",
+    definition=_("当年工业总产值达到10亿元、上年未达到的工业企业数。"),
+)
+def new_1b_count(scope: Scope) -> list[Member]:
+    return _crossed(scope, BILLION)
+
+
+@indicator(
+    "new_500m_count",
+    name=_("新增产值超5亿元工业企业数"),
+    name_en="Industrial enterprises newly above 500 million CNY of output",
+    unit=_("家"),
+    kind="count",
+    definition=_("当年工业总产值达到5亿元、上年未达到的工业企业数(同年跨过10亿元的也计入)。"),
+)
+def new_500m_count(scope: Scope) -> list[Member]:
+    return _crossed(scope, HALF_BILLION)
+
+
+@indicator(
+    "sei_output_share",
+    name=_("战略性新兴产业工业产值占规上工业产值比重"),
+    name_en="Strategic emerging industries' share of above-scale output",
+    unit="%",
+    kind="ratio",
+    definition=_(
+        "规上工业企业中,战略性新兴产业类别经审核确认的企业的工业总产值,"
+        "占全部规上工业企业工业总产值的百分比(《战略性新兴产业分类(2018)》)。"
+    ),
+)
+def sei_output_share(scope: Scope) -> list[Member]:
+    output = _output(scope)
+    population = above_scale_ids(scope.year, basis=scope.basis)
+    emerging = set(
+        Enterprise.objects.filter(
+            pk__in=population,
+            sei_category__isnull=False,
+            sei_status=Enterprise.SeiStatus.CONFIRMED,
+        ).values_list("pk", flat=True)
+    )
+    return [
+        Member(
+            pk,
+            numerator=(output.get(pk, Decimal(0)) if pk in emerging else Decimal(0)) / WAN,
+            denominator=output.get(pk, Decimal(0)) / WAN,
+        )
+        for pk in population
+    ]
+
+
+@indicator(
+    "hte_rd_intensity",
+    name=_("规上制造业高企研发经费内部支出占主营业务收入比重"),
+    name_en="R&D intensity of above-scale manufacturing high-tech enterprises",
+    unit="%",
+    kind="ratio",
+    definition=_(
+        "年末持有效高新技术企业证书的规上制造业(GB/T 4754 门类C)企业,年报研发经费内部支出之和"
+        "占其主营业务收入之和的百分比。"
+    ),
+)
+def hte_rd_intensity(scope: Scope) -> list[Member]:
+    population = above_scale_ids(scope.year, basis=scope.basis)
+    base = Enterprise.objects.filter(pk__in=population, industry__section="C")
+    hte = _ids(enterprises_holding(K.HIGH_TECH, dt.date(scope.year, 12, 31), base=base))
+    annual = totals(SCI_ANNUAL, scope.year, ("rd_spend", "main_revenue"), basis=scope.basis)
+    return [
+        Member(
+            pk, numerator=annual[pk]["rd_spend"] / WAN, denominator=annual[pk]["main_revenue"] / WAN
+        )
+        for pk in hte
+        if pk in annual and annual[pk]["main_revenue"]
     ]

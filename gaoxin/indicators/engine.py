@@ -51,7 +51,7 @@ class Member:
 class Result:
     code: str
     scope: Scope
-    kind: str  # "count", "sum", "ratio"
+    kind: str  # "count", "sum", "ratio" (numerator / denominator), "growth" (vs denominator)
     members: list[Member] = field(default_factory=list)
 
     @property
@@ -68,6 +68,8 @@ def aggregate(kind: str, members: list[Member]) -> Decimal:
     denominator = sum((m.denominator for m in members), Decimal(0))
     if not denominator:
         return Decimal(0)
+    if kind == "growth":
+        return (numerator - denominator) / denominator * 100
     return numerator / denominator * 100  # ratios are percentages
 
 

@@ -248,3 +248,88 @@ def shown_values(report: Report) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+class Basis(models.TextChoices):
+    FIRST = "first", _("首次报送")
+    REVISED = "revised", _("修订后")
+
+
+# The measures indicators read, one column each in ReportFact: the shipped forms' field keys.
+FACT_MONEY = (
+    "gross_output",
+    "gross_output_ytd",
+    "revenue",
+    "main_revenue",
+    "profit",
+    "tax",
+    "export_value",
+    "new_product_output",
+    "rd_spend",
+    "hightech_revenue",
+    "tech_income",
+    "exports",
+)
+FACT_COUNTS = ("employees", "rd_personnel", "patents_applied", "patents_granted")
+FACT_FLAGS = ("has_rd_institution",)
+
+
+def _money(label: str) -> models.DecimalField:  # type: ignore[type-arg]
+    return models.DecimalField(label, max_digits=20, decimal_places=2, null=True, blank=True)
+
+
+class ReportFact(models.Model):
+    """Accepted values as typed columns, for aggregation: one row per (report, basis). "first"
+    is revision 1, "revised" the latest; both are written when a report is accepted, so the
+    indicator engine never parses JSON. Derived from ReportRevision, which stays the record."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="facts")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    form_code = models.SlugField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    basis = models.CharField(max_length=8, choices=Basis.choices)
+    revision = models.PositiveSmallIntegerField()
+    gross_output = _money(_("工业总产值"))
+    gross_output_ytd = _money(_("工业总产值本年累计"))
+    revenue = _money(_("营业收入"))
+    main_revenue = _money(_("主营业务收入"))
+    profit = _money(_("利润总额"))
+    tax = _money(_("应交税金"))
+    export_value = _money(_("出口交货值"))
+    new_product_output = _money(_("新产品产值"))
+    rd_spend = _money(_("研发经费内部支出"))
+    hightech_revenue = _money(_("高新技术产品(服务)收入"))
+    tech_income = _money(_("技术收入"))
+    exports = _money(_("出口总额"))
+    employees = models.IntegerField(_("从业人员"), null=True, blank=True)
+    rd_personnel = models.IntegerField(_("研发人员"), null=True, blank=True)
+    patents_applied = models.IntegerField(_("专利申请数"), null=True, blank=True)
+    patents_granted = models.IntegerField(_("专利授权数"), null=True, blank=True)
+    has_rd_institution = models.BooleanField(_("设有研发机构"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("报表数据(汇总用)")
+        verbose_name_plural = _("报表数据(汇总用)")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "basis"], name="report_fact_unique")
+        ]
+        indexes = [models.Index(fields=["form_code", "basis", "year", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.basis}"
+
+
+def fact_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A revision's JSON values as ReportFact column values."""
+    out: dict[str, Any] = {}
+    for key in FACT_MONEY:
+        raw = values.get(key)
+        out[key] = Decimal(str(raw)).quantize(Decimal("0.01")) if raw is not None else None
+    for key in FACT_COUNTS:
+        raw = values.get(key)
+        out[key] = int(Decimal(str(raw))) if raw is not None else None
+    for key in FACT_FLAGS:
+        raw = values.get(key)
+        out[key] = bool(raw) if raw is not None else None
+    return out

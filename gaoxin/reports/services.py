@@ -15,10 +15,13 @@ from gaoxin.core import audit
 from gaoxin.registry.models import Enterprise
 from gaoxin.reports import checks
 from gaoxin.reports.models import (
+    Basis,
     Report,
+    ReportFact,
     ReportPeriod,
     ReportRevision,
     ReportStatus,
+    fact_values,
     shown_values,
 )
 from gaoxin.reports.selectors import history_for
@@ -212,12 +215,34 @@ def report_accept(*, report: Report, acting_user: Any) -> ReportRevision:
         accepted_at=now,
         accepted_by=acting_user if getattr(acting_user, "pk", None) else None,
     )
+    facts_record(report, revision)
     _audit(
         report,
         acting_user,
         {"status": [S.SUBMITTED, S.ACCEPTED], "revision": [report.revision - 1, report.revision]},
     )
     return revision
+
+
+def facts_record(report: Report, revision: ReportRevision) -> None:
+    """The typed copy the indicator engine aggregates: revision 1 is both "as first reported"
+    and "as revised"; a later revision replaces only "as revised"."""
+    columns = fact_values(revision.values)
+    period = report.period
+    bases = [Basis.FIRST, Basis.REVISED] if revision.number == 1 else [Basis.REVISED]
+    for basis in bases:
+        ReportFact.objects.update_or_create(
+            report=report,
+            basis=basis,
+            defaults={
+                "enterprise_id": report.enterprise_id,
+                "form_code": period.form_code,
+                "year": period.year,
+                "month": period.month,
+                "revision": revision.number,
+                **columns,
+            },
+        )
 
 
 @transaction.atomic

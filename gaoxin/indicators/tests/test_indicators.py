@@ -10,12 +10,18 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from gaoxin.indicators.engine import Scope, breakdown, compute
-from gaoxin.registry.models import IndustryCategory, IndustryChain, Qualification
+from gaoxin.indicators.engine import FIRST, Scope, breakdown, compute
+from gaoxin.registry.models import (
+    EmergingCategory,
+    Enterprise,
+    IndustryCategory,
+    IndustryChain,
+    Qualification,
+)
 from gaoxin.registry.tests.factories import EnterpriseFactory, QualificationFactory
 from gaoxin.reports import services
-from gaoxin.reports.catalogue import INDUSTRY_MONTHLY
-from gaoxin.reports.models import ReportPeriod
+from gaoxin.reports.catalogue import INDUSTRY_MONTHLY, SCI_ANNUAL
+from gaoxin.reports.models import Report, ReportPeriod
 
 K = Qualification.Kind
 
@@ -152,3 +158,77 @@ def test_demo_zone_figures_come_out_of_the_engine():
     }
     for (code, year), expected in figures.items():
         assert compute(code, Scope(year)).value == expected, code
+
+
+def accept(enterprise, year: int, month: int | None, values: dict, reviewer) -> None:
+    code = INDUSTRY_MONTHLY if month else SCI_ANNUAL
+    period, _ = ReportPeriod.objects.get_or_create(
+        form_code=code, year=year, month=month, defaults={"due_on": dt.date(year + 1, 3, 31)}
+    )
+    report = services.report_open(enterprise=enterprise, period=period, acting_user=None)
+    services.report_submit(report=report, acting_user=None, entered=values, explanation="测试")
+    services.report_accept(report=report, acting_user=reviewer)
+
+
+def monthly(output: str) -> dict:
+    return {"gross_output": output, "revenue": output, "profit": "1", "tax": "1", "employees": "80"}
+
+
+@pytest.fixture
+def outputs(zone, dept_reviewer):
+    """Monthly gross output in 万元. 2018: A 8,000, B 4,000, D 100. 2019: A 9,000, B 4,500,
+    C 1,000. So A passes 1 billion a year (9.6 → 10.8 亿), B passes 500 million (4.8 → 5.4
+    亿). C's strategic emerging category is confirmed; A's is only declared."""
+    a, b, c, d = zone["A"], zone["B"], zone["C"], zone["D"]
+    for month in range(1, 13):
+        for ent, value in ((a, "8000"), (b, "4000"), (d, "100")):
+            accept(ent, 2018, month, monthly(value), dept_reviewer)
+        for ent, value in ((a, "9000"), (b, "4500"), (c, "1000")):
+            accept(ent, 2019, month, monthly(value), dept_reviewer)
+    category = EmergingCategory.objects.first()
+    Enterprise.objects.filter(pk=c.pk).update(
+        sei_category=category, sei_status=Enterprise.SeiStatus.CONFIRMED
+    )
+    Enterprise.objects.filter(pk=a.pk).update(
+        sei_category=category, sei_status=Enterprise.SeiStatus.DECLARED
+    )
+    science = {
+        "revenue": "60000",
+        "main_revenue": "50000",
+        "rd_spend": "2000",
+        "rd_personnel": "30",
+        "has_rd_institution": "否",
+        "patents_applied": "3",
+        "patents_granted": "1",
+        "employees": "300",
+    }
+    accept(b, 2019, None, science, dept_reviewer)  # B: manufacturing, high-tech certificate
+    accept(a, 2019, None, {**science, "rd_spend": "100"}, dept_reviewer)  # A: no certificate
+    return zone
+
+
+def test_output_indicators_on_a_hand_built_zone(outputs):
+    two = Decimal("0.01")
+    y2019 = Scope(2019)
+    assert compute("above_scale_output", y2019).value == (9000 + 4500 + 1000) * 12
+    assert compute("above_scale_output", Scope(2019, month=6)).value == (9000 + 4500 + 1000) * 6
+    # Same caliber: A and B (C has no 2018): (108,000 + 54,000) / (96,000 + 48,000) - 1.
+    assert compute("above_scale_output_growth", y2019).value.quantize(two) == Decimal("12.50")
+    assert [m.enterprise_id for m in compute("new_1b_count", y2019).members] == [outputs["A"].pk]
+    assert [m.enterprise_id for m in compute("new_500m_count", y2019).members] == [outputs["B"].pk]
+    # Only C's category is confirmed: 12,000 / 174,000.
+    assert compute("sei_output_share", y2019).value.quantize(two) == Decimal("6.90")
+    # B alone: 2,000 / 50,000 千元.
+    assert compute("hte_rd_intensity", y2019).value.quantize(two) == Decimal("4.00")
+
+
+def test_first_reported_and_revised_values_give_different_totals(outputs, dept_reviewer):
+    report = Report.objects.get(enterprise=outputs["C"], period__year=2019, period__month=3)
+    services.report_correct(report=report, acting_user=None, reason="产值更正")
+    services.report_submit(
+        report=report, acting_user=None, entered=monthly("1600"), explanation="更正"
+    )
+    services.report_accept(report=report, acting_user=dept_reviewer)
+    revised = compute("above_scale_output", Scope(2019)).value
+    first = compute("above_scale_output", Scope(2019, basis=FIRST)).value
+    assert revised - first == 600
