@@ -145,8 +145,8 @@ def smart_factory_count(scope: Scope) -> list[Member]:
     unit="%",
     kind="ratio",
     definition=_(
-        "年末有有效研发机构认定(企业技术中心、工程技术研究中心等)的规上工业企业数"
-        "占规上工业企业数的百分比。"
+        "有研发机构的规上工业企业数占规上工业企业数的百分比。有研发机构:年末持有效的研发机构认定"
+        "(企业技术中心、工程技术研究中心等),或当年科技活动年报填报设有研发机构。"
     ),
 )
 def rd_institution_coverage(scope: Scope) -> list[Member]:
@@ -154,6 +154,15 @@ def rd_institution_coverage(scope: Scope) -> list[Member]:
     end = dt.date(scope.year, 12, 31)
     base = Enterprise.objects.filter(pk__in=population)
     with_rd = set(_ids(enterprises_holding(K.RD_INSTITUTION, end, base=base)))
+    with_rd |= set(
+        ReportFact.objects.filter(
+            form_code=SCI_ANNUAL,
+            year=scope.year,
+            basis=scope.basis,
+            has_rd_institution=True,
+            enterprise_id__in=population,
+        ).values_list("enterprise_id", flat=True)
+    )
     return [
         Member(pk, numerator=Decimal(1 if pk in with_rd else 0), denominator=Decimal(1))
         for pk in population

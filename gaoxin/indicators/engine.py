@@ -55,11 +55,13 @@ class Result:
     members: list[Member] = field(default_factory=list)
 
     @property
-    def value(self) -> Decimal:
+    def value(self) -> Decimal | None:
         return aggregate(self.kind, self.members)
 
 
-def aggregate(kind: str, members: list[Member]) -> Decimal:
+def aggregate(kind: str, members: list[Member]) -> Decimal | None:
+    """The value of a group of members; None for a ratio or growth with nothing to divide by
+    (no data is not zero)."""
     if kind == "count":
         return Decimal(sum(1 for m in members if m.numerator))
     numerator = sum((m.numerator for m in members), Decimal(0))
@@ -67,7 +69,7 @@ def aggregate(kind: str, members: list[Member]) -> Decimal:
         return numerator
     denominator = sum((m.denominator for m in members), Decimal(0))
     if not denominator:
-        return Decimal(0)
+        return None
     if kind == "growth":
         return (numerator - denominator) / denominator * 100
     return numerator / denominator * 100  # ratios are percentages
@@ -110,7 +112,7 @@ def compute(code: str, scope: Scope) -> Result:
     return found.evaluate(scope)
 
 
-def breakdown(result: Result, by: str) -> dict[str, Decimal]:
+def breakdown(result: Result, by: str) -> dict[str, Decimal | None]:
     """The result grouped by an enterprise attribute, keyed by its label ("未分类" when unset);
     for counts and sums the parts add up to the total."""
     if by not in BREAKDOWNS:
@@ -126,5 +128,5 @@ def breakdown(result: Result, by: str) -> dict[str, Decimal]:
     values = {key: aggregate(result.kind, members) for key, members in groups.items()}
     unset = str(_("未分类"))
     # Largest first, the unclassified last, so a chart or a printed list reads top down.
-    order = sorted(values, key=lambda k: (k == unset, -values[k], k))
+    order = sorted(values, key=lambda k: (k == unset, -(values[k] or 0), k))
     return {key: values[key] for key in order}

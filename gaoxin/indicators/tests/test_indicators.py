@@ -155,9 +155,18 @@ def test_demo_zone_figures_come_out_of_the_engine():
         ("new_above_scale_count", 2019): 21,
         ("smart_factory_count", 2019): 11,
         ("gazelle_new_count", 2019): 6,
+        ("new_1b_count", 2019): 1,
+        ("new_500m_count", 2019): 9,
     }
     for (code, year), expected in figures.items():
         assert compute(code, Scope(year)).value == expected, code
+    share = compute("sei_output_share", Scope(2019))
+    assert share.value.quantize(Decimal("0.01")) == Decimal("37.12")
+    # Lineage: the members are the 2019 above-scale firms, and their parts make the share.
+    assert len(share.members) == 140
+    emerging = sum(m.numerator for m in share.members)
+    total = sum(m.denominator for m in share.members)
+    assert emerging / total * 100 == share.value
 
 
 def accept(enterprise, year: int, month: int | None, values: dict, reviewer) -> None:

@@ -13,7 +13,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gaoxin.indicators.engine import BREAKDOWNS, FIRST, REVISED, Scope, breakdown, compute
 
 
-def _fmt(value: Decimal) -> str:
+def _fmt(value: Decimal | None) -> str:
+    if value is None:
+        return "NA"  # nothing to divide by: no data, which is not zero
     if value == value.to_integral():
         return str(int(value))
     return f"{value:.2f}"

@@ -14,8 +14,10 @@ from gaoxin.registry.demo import (
     DEMO_PASSWORD_ENV,
     MIN_ENTERPRISES,
     demo_password,
+    generate_zone,
     load_demo,
 )
+from gaoxin.reports.demo import load_reports
 
 
 class Command(BaseCommand):
@@ -44,6 +46,9 @@ class Command(BaseCommand):
             result = load_demo(
                 seed=options["seed"], n_enterprises=options["enterprises"], password=password
             )
+            reports = load_reports(
+                generate_zone(options["seed"], options["enterprises"]), batch=result.batch
+            )
         if not options["quiet"]:
             self._print_accounts(result.accounts, password)
         tables = ("enterprises", "qualifications", "grids", "organisations", "users")
@@ -51,9 +56,11 @@ class Command(BaseCommand):
             f"{t} +{result.created[t]} ~{result.updated[t]} ={result.unchanged[t]}" for t in tables
         ]
         reference = sum(result.reference.values())
+        parts.append(f"reports +{reports.created} ={reports.unchanged}")
         self.stdout.write(
             f"演示数据已加载 demo loaded (+created ~updated =unchanged): {'; '.join(parts)}; "
-            f"reference rows written {reference}" + ("" if result.changed else " (nothing changed)")
+            f"reference rows written {reference}"
+            + ("" if result.changed or reports.created else " (nothing changed)")
         )
         extra = result.not_in_plan["qualifications"]
         if extra:
