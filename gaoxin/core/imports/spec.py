@@ -7,13 +7,15 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
 from gaoxin.core.text import normalise_header
 
 if TYPE_CHECKING:
+    import uuid
+
     from gaoxin.core.imports.upsert import UpsertTarget
 
 ROW = "_row"  # the spreadsheet row number (1-based) each frame row came from
@@ -71,6 +73,16 @@ class ImportContext:
 Validator = Callable[["Checks", ImportContext], pl.DataFrame]
 
 
+class WriteTarget(Protocol):
+    """A target that plans and writes itself (several tables per row, say). Its plan has
+    `counts` (created, updated, unchanged), `created` and `updated` frames with ROW, and
+    `changes(action)`, an expression for the preview's samples."""
+
+    def plan(self, frame: pl.DataFrame, ctx: ImportContext) -> Any: ...
+
+    def apply(self, plan: Any, *, actor: Any, batch: uuid.UUID) -> Any: ...
+
+
 @dataclass(frozen=True)
 class SheetSpec:
     """A kind of sheet. `validate` receives a `Checks` over the frame (columns = Column.key,
@@ -81,7 +93,7 @@ class SheetSpec:
     title: str
     columns: tuple[Column, ...]
     validate: Validator
-    target: UpsertTarget
+    target: UpsertTarget | WriteTarget
     sheet_names: tuple[str, ...] = ()  # substrings of sheet names that pick this spec
     label: str = ""  # what one row is, for messages: 企业, 资质
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from gaoxin.core.context import acting
-from gaoxin.core.imports import Limits, import_job_create, import_run
+from gaoxin.core.imports import Importer, Limits, import_job_create, import_run
 from gaoxin.registry.importers import ENTERPRISE_IMPORTER
 
 SHOWN_ERRORS = 20
@@ -53,9 +53,10 @@ class Command(BaseCommand):
         if not path.is_file():
             self._finish(None, _("文件不存在:%(path)s") % {"path": path})
         limits = Limits.for_upload(max_bytes=options["max_bytes"])
+        importer = self.get_importer(options)
         with acting(channel="cli"):
             job = import_job_create(
-                kind=ENTERPRISE_IMPORTER.kind,
+                kind=importer.kind,
                 source=path,
                 file_name=path.name,
                 acting_user=user,
@@ -65,7 +66,7 @@ class Command(BaseCommand):
             )
             outcome = import_run(
                 job=job,
-                importer=ENTERPRISE_IMPORTER,
+                importer=importer,
                 acting_user=user,
                 dry_run=options["dry_run"],
                 limits=limits,
@@ -106,6 +107,9 @@ class Command(BaseCommand):
                 }
             )
         self._finish(outcome, message, failed=not outcome.ok)
+
+    def get_importer(self, options: dict[str, Any]) -> Importer:
+        return ENTERPRISE_IMPORTER
 
     def _finish(self, outcome: Any, message: str, *, failed: bool = True) -> None:
         if message:
