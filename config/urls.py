@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("gaoxin.accounts.urls")),
     path("registry/", include("gaoxin.registry.urls")),
+    path("reports/", include("gaoxin.reports.urls")),
+    path("indicators/", include("gaoxin.indicators.urls")),
     path("audit/", include("gaoxin.core.urls")),
     path("api/", api.urls),
 ]

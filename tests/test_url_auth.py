@@ -28,6 +28,9 @@ PERSONAS = [
 STAFF_READ = {"zone_admin", "dept_staff", "dept_reviewer", "leader", "auditor"}
 EVERYONE = set(PERSONAS) - {"outsider"}
 EDITORS = {"zone_admin", "dept_staff"}
+ENTERPRISE_USERS = {"ent_user", "other_ent_user"}
+REPORT_REVIEWERS = {"zone_admin", "dept_reviewer", "dept_staff"}  # dept_staff: 经济发展局
+REPORT_CONFIGURERS = {"zone_admin", "dept_staff"}
 # Pages that need no login at all.
 PUBLIC = {"accounts:login", "set_language", "accounts:logout"}
 SKIP_PREFIXES = ("api", "api-1.0.0")  # the API is walked through its OpenAPI document below
@@ -47,6 +50,8 @@ class World:
 
     def __init__(self, enterprise: Any, dept_staff: Any) -> None:
         from gaoxin.registry.models import IndustryChain, Qualification
+        from gaoxin.reports.catalogue import INDUSTRY_MONTHLY
+        from gaoxin.reports.models import Report, ReportPeriod, ReportStatus
 
         self.enterprise = enterprise
         self.qualification = Qualification.objects.create(
@@ -61,12 +66,24 @@ class World:
         self.job = ImportJob.objects.create(
             kind="enterprises", file_name="x.xlsx", created_by=dept_staff
         )
+        self.period = ReportPeriod.objects.create(
+            form_code=INDUSTRY_MONTHLY, year=2019, month=3, due_on="2019-04-10"
+        )
+        self.report = Report.objects.create(
+            enterprise=enterprise,
+            period=self.period,
+            form=self.period.form(),
+            status=ReportStatus.SUBMITTED,
+            values={"gross_output": "12345000"},
+        )
 
 
 # url name -> (kwargs builder, personas allowed to open it). Keep in step with the urls.py files.
 Rule = tuple[Callable[[World], dict[str, Any]], set[str]]
 NO_ARGS: Callable[[World], dict[str, Any]] = lambda w: {}  # noqa: E731
 ENT = lambda w: {"pk": w.enterprise.pk}  # noqa: E731
+PERIOD = lambda w: {"period_pk": w.period.pk}  # noqa: E731
+REPORT = lambda w: {"pk": w.report.pk}  # noqa: E731
 URLS: dict[str, Rule] = {
     "home": (NO_ARGS, EVERYONE),
     "accounts:tokens": (NO_ARGS, EVERYONE),
@@ -95,6 +112,25 @@ URLS: dict[str, Rule] = {
     "registry:import_preview": (lambda w: {"pk": w.job.pk}, EDITORS),
     "registry:import_apply": (lambda w: {"pk": w.job.pk}, EDITORS),
     "registry:import_errors": (lambda w: {"pk": w.job.pk}, EDITORS),
+    "reports:index": (NO_ARGS, STAFF_READ | ENTERPRISE_USERS),
+    "reports:mine": (NO_ARGS, ENTERPRISE_USERS),
+    # Periods are zone-wide: every enterprise user opens its own enterprise's report for one.
+    "reports:fill": (PERIOD, ENTERPRISE_USERS),
+    "reports:check": (PERIOD, ENTERPRISE_USERS),
+    "reports:worklist": (NO_ARGS, STAFF_READ),
+    "reports:worklist_export": (NO_ARGS, STAFF_READ),
+    "reports:periods": (NO_ARGS, REPORT_CONFIGURERS),
+    "reports:detail": (REPORT, STAFF_READ | {"ent_user"}),
+    "reports:accept": (REPORT, REPORT_REVIEWERS),
+    "reports:return": (REPORT, REPORT_REVIEWERS),
+    "reports:correct": (REPORT, {"ent_user"}),
+    "indicators:list": (NO_ARGS, STAFF_READ),
+    "indicators:targets": (NO_ARGS, STAFF_READ),
+    "indicators:dashboard": (NO_ARGS, STAFF_READ),
+    "indicators:bigscreen": (NO_ARGS, STAFF_READ),
+    "indicators:chart_export": (lambda w: {"chart": "monthly"}, STAFF_READ),
+    "indicators:detail": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
+    "indicators:lineage": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
 }
 
 
@@ -155,6 +191,10 @@ def _fill(path: str, world: World) -> str:
             return str(world.chain.pk)
         if "import" in before or "job" in before:
             return str(world.job.pk)
+        if "period" in before:
+            return str(world.period.pk)
+        if "report" in before:
+            return str(world.report.pk)
         return str(world.enterprise.pk)
 
     return re.sub(r"\{[^}]+\}", value, path)

@@ -17,6 +17,8 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_("企业导入"), "registry:import", Cap.REGISTRY_IMPORT),
     (_("产业链配置"), "registry:chains", Cap.REGISTRY_CONFIGURE),
     (_("战新类别审核"), "registry:sei_review", Cap.REGISTRY_REVIEW),
+    (_("园区概览"), "indicators:dashboard", Cap.INDICATORS_VIEW),
+    (_("指标"), "indicators:list", Cap.INDICATORS_VIEW),
     (_("审计日志"), "core:audit", Cap.AUDIT_VIEW),
 ]
 
@@ -34,6 +36,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.can(Cap.REGISTRY_OWN) and user.enterprise_id:
         url = reverse("registry:detail", args=[user.enterprise_id])
         items.append({"label": _("本企业画像"), "url": url, "active": request.path == url})
+    # One "统计报表" entry: an enterprise user fills in their own, staff follow up the worklist.
+    in_reports = getattr(request.resolver_match, "namespace", "") == "reports"
+    if user.can(Cap.REPORTS_FILL) and user.enterprise_id:
+        items.append({"label": _("统计报表"), "url": reverse("reports:mine"), "active": in_reports})
+    elif user.can(Cap.REPORTS_VIEW_ALL):
+        url = reverse("reports:worklist")
+        items.append({"label": _("统计报表"), "url": url, "active": in_reports})
     if user.can(Cap.PARTY_OWN) and user.party_org_id:
         url = reverse("accounts:my_party_org")
         items.append({"label": _("本党组织"), "url": url, "active": request.path == url})

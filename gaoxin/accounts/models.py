@@ -63,6 +63,10 @@ class User(AbstractUser):
         if not self.is_active:
             return frozenset()
         caps = ROLE_CAPS.get(self.role, frozenset())
+        if self.role != Role.DEPT_STAFF:
+            # A department's rights are its staff's work: a leader or an auditor assigned to
+            # the department stays read-only.
+            return caps
         return caps | DEPARTMENT_CAPS.get(self.department, frozenset())
 
     def can(self, cap: str) -> bool:

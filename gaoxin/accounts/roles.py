@@ -39,9 +39,15 @@ class Cap:
     PARTY_VIEW_ALL = "party.view_all"
     PARTY_OWN = "party.own"
     ACCOUNTS_MANAGE = "accounts.manage"
+    REPORTS_FILL = "reports.fill"  # the bound enterprise's own statistical reports
+    REPORTS_VIEW_ALL = "reports.view_all"
+    REPORTS_REVIEW = "reports.review"  # accept or return submitted reports
+    REPORTS_CONFIGURE = "reports.configure"  # report periods and due dates
+    INDICATORS_VIEW = "indicators.view"  # indicator values, lineage, dashboards, big screen
+    INDICATORS_TARGETS = "indicators.targets"  # set the yearly targets
 
 
-_STAFF_READ = {Cap.REGISTRY_VIEW_ALL}
+_STAFF_READ = {Cap.REGISTRY_VIEW_ALL, Cap.REPORTS_VIEW_ALL, Cap.INDICATORS_VIEW}
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.ZONE_ADMIN: frozenset(
@@ -54,17 +60,24 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.AUDIT_VIEW,
             Cap.PARTY_VIEW_ALL,
             Cap.ACCOUNTS_MANAGE,
+            Cap.REPORTS_REVIEW,
+            Cap.REPORTS_CONFIGURE,
+            Cap.INDICATORS_TARGETS,
         }
     ),
     Role.DEPT_STAFF: frozenset(_STAFF_READ | {Cap.REGISTRY_EDIT, Cap.REGISTRY_IMPORT}),
-    Role.REVIEWER: frozenset(_STAFF_READ | {Cap.REGISTRY_REVIEW}),
+    Role.REVIEWER: frozenset(_STAFF_READ | {Cap.REGISTRY_REVIEW, Cap.REPORTS_REVIEW}),
     Role.LEADER: frozenset(_STAFF_READ),
     Role.AUDITOR: frozenset(_STAFF_READ | {Cap.AUDIT_VIEW}),
-    Role.ENTERPRISE: frozenset({Cap.REGISTRY_OWN}),
+    Role.ENTERPRISE: frozenset({Cap.REGISTRY_OWN, Cap.REPORTS_FILL}),
     Role.BRANCH_SECRETARY: frozenset({Cap.PARTY_OWN}),
 }
 
-# Departments add to the role's capabilities: party affairs staff see all party organisations.
+# Departments add to the role's capabilities: party affairs staff see all party organisations;
+# the economic development bureau owns the statistical reports (reviews them, sets periods).
 DEPARTMENT_CAPS: dict[str, frozenset[str]] = {
     Department.PARTY: frozenset({Cap.PARTY_VIEW_ALL}),
+    Department.ECONOMIC: frozenset(
+        {Cap.REPORTS_REVIEW, Cap.REPORTS_CONFIGURE, Cap.INDICATORS_TARGETS}
+    ),
 }

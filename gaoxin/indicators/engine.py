@@ -102,14 +102,60 @@ def indicator(
     return register
 
 
-def compute(code: str, scope: Scope) -> Result:
+def all_indicators() -> list[Indicator]:
     from gaoxin.indicators import definitions  # noqa: F401 - registers the shipped indicators
 
-    try:
-        found = INDICATORS[code]
-    except KeyError as exc:
-        raise KeyError(_("没有代码为 %(code)s 的指标") % {"code": code}) from exc
+    return list(INDICATORS.values())
+
+
+def indicator_by_code(code: str) -> Indicator | None:
+    all_indicators()
+    return INDICATORS.get(code)
+
+
+def compute(code: str, scope: Scope) -> Result:
+    found = indicator_by_code(code)
+    if found is None:
+        raise KeyError(_("没有代码为 %(code)s 的指标") % {"code": code})
     return found.evaluate(scope)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What pages show of a result: the value and its breakdowns (small enough to cache)."""
+
+    code: str
+    scope: Scope
+    value: Decimal | None
+    count: int  # members
+    breakdowns: dict[str, dict[str, Decimal | None]]
+
+
+def data_version() -> int:
+    """Changes whenever any business record changes: every write leaves an audit row (the audit
+    table is append-only), so the newest audit id is a version of all the data at once."""
+    from gaoxin.core.models import AuditEntry
+
+    return AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def summary(code: str, scope: Scope) -> Summary:
+    """The value and breakdowns, cached until any record changes."""
+    from django.core.cache import cache
+
+    key = f"indicator:{code}:{scope.year}:{scope.month}:{scope.basis}:{data_version()}"
+    found = cache.get(key)
+    if found is None:
+        result = compute(code, scope)
+        found = Summary(
+            code=code,
+            scope=scope,
+            value=result.value,
+            count=len(result.members),
+            breakdowns={by: breakdown(result, by) for by in BREAKDOWNS},
+        )
+        cache.set(key, found, timeout=24 * 3600)
+    return found
 
 
 def breakdown(result: Result, by: str) -> dict[str, Decimal | None]:

@@ -1,0 +1,252 @@
+"""Reads behind the indicator pages and the dashboards. Every figure comes from the engine or
+from the records it reads; nothing is typed in."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.cache import cache
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from gaoxin.indicators.definitions import WAN, above_scale_ids
+from gaoxin.indicators.engine import REVISED, Scope, all_indicators, data_version, summary
+from gaoxin.indicators.models import Target
+from gaoxin.registry.models import Enterprise
+from gaoxin.reports.catalogue import INDUSTRY_MONTHLY
+from gaoxin.reports.models import Basis, Report, ReportFact, ReportPeriod, ReportStatus
+
+QUALIFIED_CODES = ("above_scale_count", "hte_count", "gazelle_new_count", "smart_factory_count")
+GAUGE_CODES = ("rd_institution_coverage", "hte_rd_intensity", "sei_output_share")
+
+
+def data_years() -> list[int]:
+    """Years with accepted monthly reports, newest first (at least the current one)."""
+    years = sorted(
+        set(
+            ReportFact.objects.filter(form_code=INDUSTRY_MONTHLY, basis=Basis.REVISED)
+            .values_list("year", flat=True)
+            .distinct()
+        ),
+        reverse=True,
+    )
+    return years or [2021]
+
+
+def targets_for(year: int) -> dict[str, Decimal]:
+    return dict(Target.objects.filter(year=year).values_list("code", "value"))
+
+
+@dataclass
+class Row:
+    code: str
+    name: str
+    unit: str
+    definition: str
+    value: Decimal | None
+    target: Decimal | None
+    members: int
+
+
+def indicator_rows(scope: Scope) -> list[Row]:
+    targets = targets_for(scope.year)
+    rows = []
+    for ind in all_indicators():
+        s = summary(ind.code, scope)
+        rows.append(
+            Row(
+                code=ind.code,
+                name=str(ind.name),
+                unit=str(ind.unit),
+                definition=str(ind.definition),
+                value=s.value,
+                target=targets.get(ind.code),
+                members=s.count,
+            )
+        )
+    return rows
+
+
+def trend(code: str, years: list[int], basis: str = REVISED) -> list[tuple[int, Decimal | None]]:
+    return [(y, summary(code, Scope(y, basis=basis)).value) for y in sorted(years)]
+
+
+def monthly_output(year: int) -> list[dict[str, Any]]:
+    """Above-scale output per month (万元) and its growth on the same month a year earlier,
+    same caliber: this year's above-scale enterprises in both years."""
+    population = above_scale_ids(year, basis=REVISED)
+
+    def per_month(y: int) -> dict[int, Decimal]:
+        rows = (
+            ReportFact.objects.filter(
+                form_code=INDUSTRY_MONTHLY,
+                basis=Basis.REVISED,
+                year=y,
+                enterprise_id__in=population,
+            )
+            .values("month")
+            .annotate(total=Sum("gross_output"))
+        )
+        return {r["month"]: Decimal(r["total"] or 0) / WAN for r in rows}
+
+    now, before = per_month(year), per_month(year - 1)
+    out = []
+    for month in range(1, 13):
+        value = now.get(month)
+        prior = before.get(month)
+        growth = (value - prior) / prior * 100 if value is not None and prior else None
+        out.append({"month": month, "value": value, "growth": growth})
+    return out
+
+
+def top_enterprises(year: int, limit: int = 10) -> list[tuple[str, int, Decimal]]:
+    from gaoxin.indicators.engine import compute
+
+    result = compute("above_scale_output", Scope(year))
+    best = sorted(result.members, key=lambda m: m.numerator, reverse=True)[:limit]
+    names = dict(
+        Enterprise.objects.filter(pk__in=[m.enterprise_id for m in best]).values_list("pk", "name")
+    )
+    return [(names.get(m.enterprise_id, ""), m.enterprise_id, m.numerator) for m in best]
+
+
+def submission_progress() -> dict[str, Any] | None:
+    """The latest monthly period: how many of the enterprises expected to report (above scale
+    that year) are at each status; those without a report are 未填报."""
+    period = (
+        ReportPeriod.objects.filter(form_code=INDUSTRY_MONTHLY).order_by("-year", "-month").first()
+    )
+    if period is None:
+        return None
+    expected = set(above_scale_ids(period.year, basis=REVISED))
+    statuses = dict(Report.objects.filter(period=period).values_list("enterprise_id", "status"))
+    counts = Counter(statuses.get(pk, ReportStatus.NOT_SUBMITTED) for pk in expected)
+    for pk, status in statuses.items():
+        if pk not in expected:
+            counts[status] += 1
+    order = [
+        ReportStatus.ACCEPTED,
+        ReportStatus.SUBMITTED,
+        ReportStatus.RETURNED,
+        ReportStatus.DRAFT,
+        ReportStatus.NOT_SUBMITTED,
+    ]
+    return {
+        "period": period,
+        "total": sum(counts.values()),
+        "parts": [(str(ReportStatus(s).label), counts.get(s, 0), s) for s in order],
+    }
+
+
+@dataclass
+class Dashboard:
+    year: int
+    years: list[int]
+    cards: list[Row]
+    monthly: list[dict[str, Any]]
+    by_chain: dict[str, Decimal | None]
+    by_sei: dict[str, Decimal | None]
+    top: list[tuple[str, int, Decimal]]
+    gauges: list[Row]
+    progress: dict[str, Any] | None
+    output: Row | None = None
+    growth: Row | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def dashboard(year: int) -> Dashboard:
+    """Everything the overview and the big screen show, cached until any record changes."""
+    key = f"dashboard:{year}:{data_version()}"
+    found = cache.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    scope = Scope(year)
+    rows = {r.code: r for r in indicator_rows(scope)}
+    output = summary("above_scale_output", scope)
+    board = Dashboard(
+        year=year,
+        years=data_years(),
+        cards=[rows[c] for c in QUALIFIED_CODES if c in rows],
+        monthly=monthly_output(year),
+        by_chain=output.breakdowns["chain"],
+        by_sei=output.breakdowns["sei"],
+        top=top_enterprises(year),
+        gauges=[rows[c] for c in GAUGE_CODES if c in rows],
+        progress=submission_progress(),
+        output=rows.get("above_scale_output"),
+        growth=rows.get("above_scale_output_growth"),
+    )
+    cache.set(key, board, timeout=3600)
+    return board
+
+
+def chart_tables(board: Dashboard) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Each chart's data as (headers, rows): the text alternative and the .xlsx export."""
+    return {
+        "monthly": (
+            [_("月份"), _("规上工业总产值(万元)"), _("同比增长(%)")],
+            [[m["month"], m["value"], m["growth"]] for m in board.monthly],
+        ),
+        "chain": (
+            [_("产业链"), _("规上工业总产值(万元)")],
+            [[k, v] for k, v in board.by_chain.items()],
+        ),
+        "sei": (
+            [_("战略性新兴产业类别"), _("规上工业总产值(万元)")],
+            [[k, v] for k, v in board.by_sei.items()],
+        ),
+        "top": (
+            [_("企业"), _("工业总产值(万元)")],
+            [[name, value] for name, _pk, value in board.top],
+        ),
+        "qualified": (
+            [_("指标"), _("数值"), _("单位")],
+            [[r.name, r.value, r.unit] for r in board.cards],
+        ),
+        "gauges": (
+            [_("指标"), _("实际"), _("目标"), _("单位")],
+            [[r.name, r.value, r.target, r.unit] for r in board.gauges],
+        ),
+        "progress": (
+            [_("状态"), _("企业数")],
+            [[label, n] for label, n, _s in (board.progress or {}).get("parts", [])],
+        ),
+    }
+
+
+def _f(value: Decimal | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def chart_payload(board: Dashboard) -> dict[str, Any]:
+    """What charts.js draws, JSON-safe."""
+    return {
+        "monthly": {
+            "months": [_("%(m)d月") % {"m": m["month"]} for m in board.monthly],
+            "values": [_f(m["value"]) for m in board.monthly],
+            "growth": [_f(m["growth"]) for m in board.monthly],
+            "value_name": _("规上工业总产值(万元)"),
+            "growth_name": _("同比增长(%)"),
+        },
+        "chain": {"items": [{"name": k, "value": _f(v)} for k, v in board.by_chain.items()]},
+        "sei": {"items": [{"name": k, "value": _f(v)} for k, v in board.by_sei.items()]},
+        "top": {
+            "names": [name for name, _pk, _v in board.top],
+            "values": [_f(v) for _n, _pk, v in board.top],
+        },
+        "gauges": {
+            "items": [
+                {"name": r.name, "value": _f(r.value), "target": _f(r.target), "unit": r.unit}
+                for r in board.gauges
+            ]
+        },
+        "progress": {
+            "items": [
+                {"name": label, "value": n}
+                for label, n, _s in (board.progress or {}).get("parts", [])
+            ]
+        },
+    }

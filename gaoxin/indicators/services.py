@@ -1,0 +1,44 @@
+"""Writes for indicators: targets only (values are computed, never typed in)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from gaoxin.core import audit
+from gaoxin.indicators.engine import indicator_by_code
+from gaoxin.indicators.models import Target
+
+
+@transaction.atomic
+def target_set(*, code: str, year: int, value: Any, note: str = "", acting_user: Any) -> Target:
+    """Sets (or changes) the target of an indicator for a year, with an audit row."""
+    if indicator_by_code(code) is None:
+        raise ValidationError({"code": _("没有代码为 %(code)s 的指标") % {"code": code}})
+    if not 2000 <= int(year) <= 2100:
+        raise ValidationError({"year": _("年份应在2000至2100之间")})
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({"value": _("目标值应为数值")}) from exc
+    if not number.is_finite() or number < 0:
+        raise ValidationError({"value": _("目标值应为不小于0的数值")})
+    target = Target.objects.filter(code=code, year=year).first()
+    before = {"value": str(target.value.normalize()), "note": target.note} if target else {}
+    if target is None:
+        target = Target(code=code, year=year)
+    target.value = number
+    target.note = note.strip()
+    target.save()
+    after = {"value": str(number.normalize()), "note": target.note}
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE if before else audit.AuditEntry.Action.CREATE,
+        obj=target,
+        changes=audit.diff(before, after),
+    )
+    return target
