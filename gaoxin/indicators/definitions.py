@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +41,7 @@ def totals(
     qs = ReportFact.objects.filter(form_code=form_code, year=year, basis=basis)
     if through_month:
         qs = qs.filter(month__lte=through_month)
-    rows = qs.values("enterprise_id").annotate(**{c: Sum(c) for c in columns})
+    rows: Any = qs.values("enterprise_id").annotate(**{c: Sum(c) for c in columns})
     return {
         row["enterprise_id"]: {c: Decimal(row[c] or 0) for c in columns}
         for row in rows.order_by("enterprise_id")

@@ -78,9 +78,9 @@ def aggregate(kind: str, members: list[Member]) -> Decimal | None:
 @dataclass(frozen=True)
 class Indicator:
     code: str
-    name: str
+    name: Any  # lazy translated text
     name_en: str
-    unit: str
+    unit: Any
     kind: str
     definition: Any  # lazy translated text: the rule it follows and the population it counts
     compute: Callable[[Scope], list[Member]]
@@ -93,7 +93,7 @@ INDICATORS: dict[str, Indicator] = {}
 
 
 def indicator(
-    code: str, *, name: str, name_en: str, unit: str, kind: str, definition: Any
+    code: str, *, name: Any, name_en: str, unit: Any, kind: str, definition: Any
 ) -> Callable[[Callable[[Scope], list[Member]]], Callable[[Scope], list[Member]]]:
     def register(func: Callable[[Scope], list[Member]]) -> Callable[[Scope], list[Member]]:
         INDICATORS[code] = Indicator(code, name, name_en, unit, kind, definition, func)
@@ -144,7 +144,7 @@ def summary(code: str, scope: Scope) -> Summary:
     from django.core.cache import cache
 
     key = f"indicator:{code}:{scope.year}:{scope.month}:{scope.basis}:{data_version()}"
-    found = cache.get(key)
+    found: Summary | None = cache.get(key)
     if found is None:
         result = compute(code, scope)
         found = Summary(

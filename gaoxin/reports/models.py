@@ -274,7 +274,7 @@ FACT_COUNTS = ("employees", "rd_personnel", "patents_applied", "patents_granted"
 FACT_FLAGS = ("has_rd_institution",)
 
 
-def _money(label: str) -> models.DecimalField:  # type: ignore[type-arg]
+def _money(label: Any) -> models.DecimalField:  # type: ignore[type-arg]
     return models.DecimalField(label, max_digits=20, decimal_places=2, null=True, blank=True)
 
 
