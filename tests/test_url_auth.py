@@ -131,6 +131,7 @@ URLS: dict[str, Rule] = {
     "indicators:chart_export": (lambda w: {"chart": "monthly"}, STAFF_READ),
     "indicators:detail": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
     "indicators:lineage": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
+    "indicators:enterprise": (ENT, STAFF_READ | {"ent_user"}),
 }
 
 

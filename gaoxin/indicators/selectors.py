@@ -250,3 +250,79 @@ def chart_payload(board: Dashboard) -> dict[str, Any]:
             ]
         },
     }
+
+
+@dataclass
+class EnterpriseFigures:
+    years: list[dict[str, Any]]  # year, output, revenue, employees (latest month), months
+    months: list[dict[str, Any]]  # the latest year's months
+    latest_year: int | None
+    chain_name: str | None
+    chain_rank: int | None
+    chain_size: int
+    chain_share: Decimal | None
+
+
+def enterprise_figures(enterprise: Enterprise) -> EnterpriseFigures:
+    """An enterprise's own accepted monthly figures (as revised) and its place in its chain by
+    gross output in the latest year it reported."""
+    facts = ReportFact.objects.filter(
+        enterprise=enterprise, form_code=INDUSTRY_MONTHLY, basis=Basis.REVISED
+    ).order_by("year", "month")
+    by_year: dict[int, dict[str, Any]] = {}
+    rows = list(facts.values("year", "month", "gross_output", "revenue", "employees"))
+    for r in rows:
+        y = by_year.setdefault(
+            r["year"],
+            {
+                "year": r["year"],
+                "output": Decimal(0),
+                "revenue": Decimal(0),
+                "months": 0,
+                "employees": None,
+            },
+        )
+        y["output"] += (r["gross_output"] or 0) / WAN
+        y["revenue"] += (r["revenue"] or 0) / WAN
+        y["months"] += 1
+        y["employees"] = r["employees"]
+    latest = max(by_year) if by_year else None
+    months = [
+        {
+            "month": r["month"],
+            "output": (r["gross_output"] or 0) / WAN,
+            "revenue": (r["revenue"] or 0) / WAN,
+            "employees": r["employees"],
+        }
+        for r in rows
+        if r["year"] == latest
+    ]
+    rank = share = None
+    size = 0
+    if latest is not None and enterprise.chain_id:
+        peers = (
+            ReportFact.objects.filter(
+                form_code=INDUSTRY_MONTHLY,
+                basis=Basis.REVISED,
+                year=latest,
+                enterprise__chain_id=enterprise.chain_id,
+            )
+            .values("enterprise_id")
+            .annotate(total=Sum("gross_output"))
+        )
+        totals = sorted(((p["total"] or 0, p["enterprise_id"]) for p in peers), reverse=True)
+        size = len(totals)
+        chain_total = sum(t for t, _pk in totals)
+        for i, (total, pk) in enumerate(totals, start=1):
+            if pk == enterprise.pk:
+                rank = i
+                share = Decimal(total) / Decimal(chain_total) * 100 if chain_total else None
+    return EnterpriseFigures(
+        years=[by_year[y] for y in sorted(by_year)],
+        months=months,
+        latest_year=latest,
+        chain_name=enterprise.chain.name if enterprise.chain_id else None,
+        chain_rank=rank,
+        chain_size=size,
+        chain_share=share,
+    )

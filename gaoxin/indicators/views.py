@@ -224,3 +224,22 @@ def chart_export(request: HttpRequest, chart: str) -> HttpResponse:
     headers, rows = selectors.chart_tables(board)[chart]
     title = _(CHART_TITLES[chart])
     return _xlsx(exports.table_xlsx(title, headers, rows), f"{chart}-{scope.year}.xlsx")
+
+
+@login_required
+def enterprise_figures(request: HttpRequest, pk: int) -> HttpResponse:
+    """An enterprise's reported series and chain position: its own users and staff who read
+    reports; a fragment for the profile page, or a page of its own without htmx."""
+    from gaoxin.core.access import get_enterprise_for_user
+
+    enterprise = get_enterprise_for_user(request.user, pk)
+    user = request.user
+    if not (user.can(Cap.REPORTS_VIEW_ALL) or user.can(Cap.REPORTS_FILL)):  # type: ignore[union-attr]
+        raise Http404
+    figures = selectors.enterprise_figures(enterprise)
+    template = (
+        "indicators/_enterprise.html"
+        if request.headers.get("HX-Request")
+        else "indicators/enterprise.html"
+    )
+    return render(request, template, {"e": enterprise, "f": figures})

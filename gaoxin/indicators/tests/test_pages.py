@@ -101,3 +101,22 @@ def test_indicator_api_values_breakdowns_lineage_and_targets(
     )
     assert made.status_code == 200, made.content
     assert Target.objects.get(code="hte_rd_intensity").value == 3.5
+
+
+def test_enterprise_profile_gains_its_reported_series_and_chain_position(
+    outputs, client_for, leader, ent_user, db
+):
+    a = outputs["A"]
+    profile = client_for(leader).get(f"/registry/{a.pk}/").content.decode()
+    assert f'hx-get="/indicators/enterprise/{a.pk}/"' in profile
+    fragment = (
+        client_for(leader)
+        .get(f"/indicators/enterprise/{a.pk}/", HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
+    assert "2019年工业总产值在汽车零部件产业链报送企业中排第 1 位(共 2 家),占该链产值 90.0%" in (
+        fragment
+    )
+    assert "108,000" in fragment or "108000" in fragment  # 9,000 万元 x 12
+    # Another enterprise's user may not read A's figures.
+    assert client_for(ent_user).get(f"/indicators/enterprise/{a.pk}/").status_code == 404
