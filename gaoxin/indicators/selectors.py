@@ -40,6 +40,17 @@ def targets_for(year: int) -> dict[str, Decimal]:
     return dict(Target.objects.filter(year=year).values_list("code", "value"))
 
 
+def targets_ahead(year: int) -> dict[str, tuple[int, Decimal]]:
+    """Per indicator, the target of `year`, or else the nearest later one: the trend the
+    dashboard shows points at it."""
+    out: dict[str, tuple[int, Decimal]] = {}
+    for code, y, value in (
+        Target.objects.filter(year__gte=year).order_by("-year").values_list("code", "year", "value")
+    ):
+        out[code] = (y, value)
+    return out
+
+
 @dataclass
 class Row:
     code: str
@@ -49,10 +60,11 @@ class Row:
     value: Decimal | None
     target: Decimal | None
     members: int
+    target_year: int | None = None
 
 
 def indicator_rows(scope: Scope) -> list[Row]:
-    targets = targets_for(scope.year)
+    targets = targets_ahead(scope.year)
     rows = []
     for ind in all_indicators():
         s = summary(ind.code, scope)
@@ -63,8 +75,9 @@ def indicator_rows(scope: Scope) -> list[Row]:
                 unit=str(ind.unit),
                 definition=str(ind.definition),
                 value=s.value,
-                target=targets.get(ind.code),
+                target=targets[ind.code][1] if ind.code in targets else None,
                 members=s.count,
+                target_year=targets[ind.code][0] if ind.code in targets else None,
             )
         )
     return rows
@@ -177,6 +190,11 @@ def dashboard(year: int) -> Dashboard:
         gauges=[rows[c] for c in GAUGE_CODES if c in rows],
         progress=submission_progress(),
         output=rows.get("above_scale_output"),
+        extra={
+            "output_yi": (rows["above_scale_output"].value or Decimal(0)) / WAN
+            if "above_scale_output" in rows
+            else None
+        },
         growth=rows.get("above_scale_output_growth"),
     )
     cache.set(key, board, timeout=3600)
@@ -207,8 +225,8 @@ def chart_tables(board: Dashboard) -> dict[str, tuple[list[str], list[list[Any]]
             [[r.name, r.value, r.unit] for r in board.cards],
         ),
         "gauges": (
-            [_("指标"), _("实际"), _("目标"), _("单位")],
-            [[r.name, r.value, r.target, r.unit] for r in board.gauges],
+            [_("指标"), _("实际"), _("目标"), _("目标年份"), _("单位")],
+            [[r.name, r.value, r.target, r.target_year, r.unit] for r in board.gauges],
         ),
         "progress": (
             [_("状态"), _("企业数")],
@@ -238,10 +256,17 @@ def chart_payload(board: Dashboard) -> dict[str, Any]:
             "values": [_f(v) for _n, _pk, v in board.top],
         },
         "gauges": {
+            "target_word": _("目标"),
             "items": [
-                {"name": r.name, "value": _f(r.value), "target": _f(r.target), "unit": r.unit}
+                {
+                    "name": r.name,
+                    "value": _f(r.value),
+                    "target": _f(r.target),
+                    "target_year": r.target_year,
+                    "unit": r.unit,
+                }
                 for r in board.gauges
-            ]
+            ],
         },
         "progress": {
             "items": [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,7 +16,15 @@ from gaoxin.indicators.models import Target
 
 
 @transaction.atomic
-def target_set(*, code: str, year: int, value: Any, note: str = "", acting_user: Any) -> Target:
+def target_set(
+    *,
+    code: str,
+    year: int,
+    value: Any,
+    note: str = "",
+    acting_user: Any,
+    batch: uuid.UUID | None = None,
+) -> Target:
     """Sets (or changes) the target of an indicator for a year, with an audit row."""
     if indicator_by_code(code) is None:
         raise ValidationError({"code": _("没有代码为 %(code)s 的指标") % {"code": code}})
@@ -40,5 +49,6 @@ def target_set(*, code: str, year: int, value: Any, note: str = "", acting_user:
         action=audit.AuditEntry.Action.UPDATE if before else audit.AuditEntry.Action.CREATE,
         obj=target,
         changes=audit.diff(before, after),
+        batch=batch,
     )
     return target

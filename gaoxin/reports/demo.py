@@ -343,6 +343,7 @@ class ReportsLoad:
     created: int = 0
     unchanged: int = 0
     periods: int = 0
+    targets: int = 0
 
 
 def _due(form_code: str, year: int, month: int | None) -> dt.date:
@@ -457,4 +458,24 @@ def load_reports(
     ReportFact.objects.bulk_create(facts, batch_size=2000)
     audit.record_many(entries)
     out.created = len(reports)
+    out.targets = _targets(actor, batch)
     return out
+
+
+# The zone's published targets (seed figures T01 and T02).
+DEMO_TARGETS = (
+    ("rd_institution_coverage", 2022, "30", "力争规上企业研发机构覆盖率达30%以上"),
+    ("hte_rd_intensity", 2022, "3.5", "规上制造业高企研发经费内部支出占主营业务收入比重达3.5%"),
+)
+
+
+def _targets(actor: Any, batch: uuid.UUID | None) -> int:
+    from gaoxin.indicators.models import Target
+    from gaoxin.indicators.services import target_set
+
+    created = 0
+    for code, year, value, note in DEMO_TARGETS:
+        if not Target.objects.filter(code=code, year=year).exists():
+            target_set(code=code, year=year, value=value, note=note, acting_user=actor, batch=batch)
+            created += 1
+    return created

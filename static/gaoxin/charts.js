@@ -18,8 +18,8 @@
       monthly: function (d) {
         return {
           tooltip: { trigger: "axis" },
-          legend: { data: [d.value_name, d.growth_name], textStyle: { color: text } },
-          grid: { left: 60, right: 50, top: 40, bottom: 30 },
+          legend: { top: 0, data: [d.value_name, d.growth_name], textStyle: { color: text } },
+          grid: { left: 60, right: 50, top: 60, bottom: 30 },
           xAxis: { type: "category", data: d.months },
           yAxis: [{ type: "value", name: d.value_name }, { type: "value", name: "%", splitLine: { show: false } }],
           series: [
@@ -38,7 +38,7 @@
         return {
           tooltip: { trigger: "axis" },
           grid: { left: 10, right: 30, top: 10, bottom: 10, containLabel: true },
-          xAxis: { type: "value" },
+          xAxis: { type: "value", splitNumber: 3, axisLabel: { formatter: function (v) { return v >= 10000 ? (v / 10000) + "亿" : v; } } },
           yAxis: { type: "category", inverse: true, data: d.names, axisLabel: { width: 180, overflow: "truncate" } },
           series: [{ type: "bar", data: d.values }]
         };
@@ -48,14 +48,19 @@
         return {
           series: d.items.map(function (item, i) {
             var max = Math.max(item.target || 0, item.value || 0, 1) * 1.25;
+            var label = item.name + (item.target !== null ? "\n" + (d.target_word || "目标") + " " + item.target + (item.unit === "%" ? "%" : "") + (item.target_year ? " (" + item.target_year + ")" : "") : "");
             return {
               type: "gauge", min: 0, max: Math.round(max * 100) / 100,
-              center: [((i + 0.5) / n * 100) + "%", "58%"], radius: (90 / n) + "%",
-              title: { offsetCenter: [0, "95%"], color: text, fontSize: 12 },
-              detail: { formatter: "{value}" + (item.unit === "%" ? "%" : ""), fontSize: 16, color: text, offsetCenter: [0, "55%"] },
-              axisLine: { lineStyle: { width: 8 } },
-              markPoint: {},
-              data: [{ value: item.value === null ? 0 : item.value, name: item.name + (item.target !== null ? " / " + item.target : "") }]
+              startAngle: 210, endAngle: -30,
+              center: [((i + 0.5) / n * 100) + "%", "45%"], radius: Math.min(34, 95 / n) + "%",
+              progress: { show: true, width: 10 },
+              axisLine: { lineStyle: { width: 10 } },
+              axisTick: { show: false }, splitLine: { show: false }, axisLabel: { show: false },
+              pointer: { show: false },
+              anchor: { show: false },
+              title: { offsetCenter: [0, "115%"], color: text, fontSize: 12, width: 130, overflow: "break", lineHeight: 16 },
+              detail: { formatter: "{value}" + (item.unit === "%" ? "%" : ""), fontSize: 18, color: text, offsetCenter: [0, 0], valueAnimation: true },
+              data: [{ value: item.value === null ? 0 : item.value, name: label }]
             };
           })
         };

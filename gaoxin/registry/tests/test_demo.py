@@ -13,6 +13,7 @@ from gaoxin.accounts.models import User
 from gaoxin.accounts.roles import Role
 from gaoxin.core.models import AuditEntry
 from gaoxin.core.validators import uscc_error
+from gaoxin.indicators.models import Target
 from gaoxin.party.models import Organisation
 from gaoxin.registry import demo
 from gaoxin.registry.models import Enterprise, Grid, Qualification
@@ -126,6 +127,7 @@ def test_load_demo_twice_changes_nothing_the_second_time():
     audited = first["enterprises"] + first["qualifications"] + first["grids"]
     audited += first["organisations"] + first["users"]
     audited += Report.objects.count()  # the demo's statistical reports (gaoxin.reports)
+    audited += Target.objects.count()  # and the zone's published targets (gaoxin.indicators)
     assert AuditEntry.objects.filter(action="create").count() == first["audit"] == audited
     assert AuditEntry.objects.values("batch").distinct().count() == 1
     assert "nothing changed" not in output

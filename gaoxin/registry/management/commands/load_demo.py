@@ -57,10 +57,11 @@ class Command(BaseCommand):
         ]
         reference = sum(result.reference.values())
         parts.append(f"reports +{reports.created} ={reports.unchanged}")
+        parts.append(f"targets +{reports.targets}")
         self.stdout.write(
             f"演示数据已加载 demo loaded (+created ~updated =unchanged): {'; '.join(parts)}; "
             f"reference rows written {reference}"
-            + ("" if result.changed or reports.created else " (nothing changed)")
+            + ("" if result.changed or reports.created or reports.targets else " (nothing changed)")
         )
         extra = result.not_in_plan["qualifications"]
         if extra:
