@@ -161,7 +161,6 @@ def _months(rng: random.Random, annual: float, year: int, covid: bool) -> list[f
 
 def plan_reports(zone: DemoZone, seed: int | None = None) -> list[DemoReport]:
     rng = random.Random((seed if seed is not None else zone.seed) * 7 + 3)  # noqa: S311 - demo data
-    by_uscc = {e.uscc: e for e in zone.enterprises}
     sei = {e.uscc for e in zone.enterprises if e.sei_code and e.sei_status == "confirmed"}
     outputs = _annual_outputs(rng, zone, sei)
     high_tech = _holders(zone, K.HIGH_TECH)
@@ -231,7 +230,7 @@ def plan_reports(zone: DemoZone, seed: int | None = None) -> list[DemoReport]:
                 },
             )
         )
-    _current_period(rng, plan, by_uscc)
+    _current_period(rng, plan, zone.demo_enterprise_uscc)
     return plan
 
 
@@ -282,10 +281,12 @@ def _balance_sei_share(
             outputs[u][2019] *= k
 
 
-def _current_period(rng: random.Random, plan: list[DemoReport], by_uscc: dict[str, Any]) -> None:
-    """December 2021 is still being collected: late, draft, awaiting review and returned."""
+def _current_period(rng: random.Random, plan: list[DemoReport], demo_uscc: str) -> None:
+    """December 2021 is still being collected: late, draft, awaiting review and returned. The
+    demo enterprise user's own enterprise is among the late ones, so it has a report to fill."""
     current = [r for r in plan if (r.year, r.month) == CURRENT and r.form_code == INDUSTRY_MONTHLY]
     rng.shuffle(current)
+    current.sort(key=lambda r: r.uscc != demo_uscc)  # stable: the demo enterprise first
     for r in current[:5]:
         plan.remove(r)  # not submitted yet: late
     for r in current[5:8]:
