@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from gaoxin.indicators.engine import Member, Scope, indicator
+from gaoxin.indicators.engine import Member, Scope, indicator, memo
 from gaoxin.registry.models import Enterprise, Qualification
 from gaoxin.registry.selectors import enterprises_holding, enterprises_recognised_in
 from gaoxin.reports.catalogue import INDUSTRY_MONTHLY, SCI_ANNUAL
@@ -38,6 +38,21 @@ def totals(
 ) -> dict[int, dict[str, Decimal]]:
     """Per enterprise, the sum of accepted values for the year (months 1..through_month when
     given), from the typed fact rows on the chosen basis. Missing values count as nothing."""
+    key = ("totals", form_code, year, tuple(sorted(columns)), basis, through_month)
+    found: dict[int, dict[str, Decimal]] = memo(
+        key, lambda: _totals(form_code, year, columns, basis=basis, through_month=through_month)
+    )
+    return found
+
+
+def _totals(
+    form_code: str,
+    year: int,
+    columns: tuple[str, ...],
+    *,
+    basis: str,
+    through_month: int | None,
+) -> dict[int, dict[str, Decimal]]:
     qs = ReportFact.objects.filter(form_code=form_code, year=year, basis=basis)
     if through_month:
         qs = qs.filter(month__lte=through_month)
@@ -58,6 +73,11 @@ def annual_revenue(year: int, *, basis: str) -> dict[int, Decimal]:
 
 
 def above_scale_ids(year: int, *, basis: str) -> list[int]:
+    found: list[int] = memo(("above_scale", year, basis), lambda: _above_scale_ids(year, basis))
+    return found
+
+
+def _above_scale_ids(year: int, basis: str) -> list[int]:
     """Above-scale industrial enterprises of a year: the official list (规上工业企业名录) when
     one is recorded for the year, otherwise industrial enterprises whose reported main business
     revenue for the year reaches 20 million CNY."""

@@ -131,6 +131,23 @@ class Summary:
     breakdowns: dict[str, dict[str, Decimal | None]]
 
 
+_MEMO: dict[Any, Any] = {}
+_MEMO_VERSION: list[int] = [-1]
+
+
+def memo(key: Any, make: Callable[[], Any]) -> Any:
+    """Shared intermediate results (a year's per-enterprise totals, a population, enterprise
+    attributes) for as long as no record changes: computing every indicator then reads each
+    thing once. Keyed by the data version, so a write anywhere makes it start afresh."""
+    version = data_version()
+    if _MEMO_VERSION[0] != version:
+        _MEMO.clear()
+        _MEMO_VERSION[0] = version
+    if key not in _MEMO:
+        _MEMO[key] = make()
+    return _MEMO[key]
+
+
 def data_version() -> int:
     """Changes whenever any business record changes: every write leaves an audit row (the audit
     table is append-only), so the newest audit id is a version of all the data at once."""
@@ -158,19 +175,27 @@ def summary(code: str, scope: Scope) -> Summary:
     return found
 
 
+def enterprise_labels(by: str) -> dict[int, str]:
+    """Every enterprise's chain, emerging category or industry section label (one query)."""
+    related = {"chain": "chain__name", "sei": "sei_category__name", "industry": "industry__section"}
+
+    def load() -> dict[int, str]:
+        return dict(Enterprise.objects.values_list("pk", related[by]).iterator(chunk_size=20000))
+
+    found: dict[int, str] = memo(("labels", by), load)
+    return found
+
+
 def breakdown(result: Result, by: str) -> dict[str, Decimal | None]:
     """The result grouped by an enterprise attribute, keyed by its label ("未分类" when unset);
     for counts and sums the parts add up to the total."""
     if by not in BREAKDOWNS:
         raise ValueError(by)
-    ids = [m.enterprise_id for m in result.members]
-    labels: dict[int, str] = {}
-    related = {"chain": "chain__name", "sei": "sei_category__name", "industry": "industry__section"}
-    for pk, label in Enterprise.objects.filter(pk__in=ids).values_list("pk", related[by]):
-        labels[pk] = label or str(_("未分类"))
+    labels = enterprise_labels(by)
+    unset_label = str(_("未分类"))
     groups: dict[str, list[Member]] = {}
     for m in result.members:
-        groups.setdefault(labels.get(m.enterprise_id, str(_("未分类"))), []).append(m)
+        groups.setdefault(labels.get(m.enterprise_id) or unset_label, []).append(m)
     values = {key: aggregate(result.kind, members) for key, members in groups.items()}
     unset = str(_("未分类"))
     # Largest first, the unclassified last, so a chart or a printed list reads top down.

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods
 
 from gaoxin.accounts.roles import Cap
@@ -32,7 +33,11 @@ from gaoxin.registry.models import Enterprise
 LINEAGE_SHOWN = 500  # on the page; the .xlsx has every member
 BIGSCREEN_REFRESH_SECONDS = 300
 
-BREAKDOWN_LABELS = {"chain": "产业链", "sei": "战略性新兴产业类别", "industry": "国民经济行业门类"}
+BREAKDOWN_LABELS = {
+    "chain": gettext_noop("产业链"),
+    "sei": gettext_noop("战略性新兴产业类别"),
+    "industry": gettext_noop("国民经济行业门类"),
+}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -204,13 +209,13 @@ def _board_context(board: selectors.Dashboard, scope: Scope) -> dict[str, Any]:
 
 
 CHART_TITLES = {
-    "monthly": "规上工业总产值月度走势",
-    "chain": "按产业链构成",
-    "sei": "按战略性新兴产业类别构成",
-    "top": "产值前十企业",
-    "qualified": "资质企业数",
-    "gauges": "目标完成情况",
-    "progress": "本期报表报送进度",
+    "monthly": gettext_noop("规上工业总产值月度走势"),
+    "chain": gettext_noop("按产业链构成"),
+    "sei": gettext_noop("按战略性新兴产业类别构成"),
+    "top": gettext_noop("产值前十企业"),
+    "qualified": gettext_noop("资质企业数"),
+    "gauges": gettext_noop("目标完成情况"),
+    "progress": gettext_noop("本期报表报送进度"),
 }
 
 

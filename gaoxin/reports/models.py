@@ -138,8 +138,8 @@ class ReportPeriod(models.Model):
 
     def __str__(self) -> str:
         if self.month:
-            return f"{self.year}年{self.month}月"
-        return f"{self.year}年"
+            return _("%(year)d年%(month)d月") % {"year": self.year, "month": self.month}
+        return _("%(year)d年") % {"year": self.year}
 
     @property
     def starts_on(self) -> dt.date:
@@ -314,7 +314,22 @@ class ReportFact(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["report", "basis"], name="report_fact_unique")
         ]
-        indexes = [models.Index(fields=["form_code", "basis", "year", "month"])]
+        # Covering the yearly per-enterprise sums the engine takes (five times faster on SQLite
+        # than reading the rows; docs/benchmarks.md).
+        indexes = [
+            models.Index(
+                fields=[
+                    "form_code",
+                    "basis",
+                    "year",
+                    "enterprise",
+                    "month",
+                    "gross_output",
+                    "revenue",
+                ],
+                name="report_fact_year_totals",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.basis}"
