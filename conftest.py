@@ -113,3 +113,17 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_computations():
+    """Indicator results are cached by data version (the newest audit id). Factories write
+    without audit rows and each test's rows roll back, so two tests could share a version:
+    start every test with nothing cached."""
+    from django.core.cache import cache
+
+    from gaoxin.indicators.engine import clear_memo
+
+    clear_memo()
+    cache.clear()
+    yield

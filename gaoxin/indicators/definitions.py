@@ -7,14 +7,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from gaoxin.indicators.engine import Member, Scope, indicator, memo
+from gaoxin.indicators.engine import Member, Scope, enterprise_labels, indicator, memo
 from gaoxin.registry.models import Enterprise, Qualification
 from gaoxin.registry.selectors import enterprises_holding, enterprises_recognised_in
 from gaoxin.reports.catalogue import INDUSTRY_MONTHLY, SCI_ANNUAL
-from gaoxin.reports.models import ReportFact
+from gaoxin.reports.models import YEAR_MEASURES, ReportFact, ReportFactYear
 
 K = Qualification.Kind
 # 国家统计局《关于调整规模以上工业企业统计标准的通知》(2011): annual main business revenue
@@ -53,6 +53,16 @@ def _totals(
     basis: str,
     through_month: int | None,
 ) -> dict[int, dict[str, Decimal]]:
+    if through_month is None and set(columns) <= set(YEAR_MEASURES):
+        # Whole years of monthly reports: the yearly roll-up already holds the sums.
+        yearly: Any = ReportFactYear.objects.filter(
+            form_code=form_code, year=year, basis=basis
+        ).values_list("enterprise_id", *columns)
+        if form_code == INDUSTRY_MONTHLY:
+            return {
+                row[0]: {c: Decimal(row[i + 1] or 0) for i, c in enumerate(columns)}
+                for row in yearly.iterator(chunk_size=20000)
+            }
     qs = ReportFact.objects.filter(form_code=form_code, year=year, basis=basis)
     if through_month:
         qs = qs.filter(month__lte=through_month)
@@ -85,9 +95,37 @@ def _above_scale_ids(year: int, basis: str) -> list[int]:
     if listed.exists():
         return _ids(listed)
     revenue = annual_revenue(year, basis=basis)
-    qualifying = [pk for pk, total in revenue.items() if total >= ABOVE_SCALE_REVENUE]
-    industrial = Q(industry__section__in=INDUSTRIAL_SECTIONS)
-    return _ids(Enterprise.objects.filter(industrial, pk__in=qualifying))
+    sections = _sections()
+    return sorted(
+        pk
+        for pk, total in revenue.items()
+        if total >= ABOVE_SCALE_REVENUE and sections.get(pk) in INDUSTRIAL_SECTIONS
+    )
+
+
+def _sections() -> dict[int, str]:
+    """Every enterprise's GB/T 4754 section letter (shared with the breakdowns)."""
+    return enterprise_labels("industry")
+
+
+def holders(kind: str, day: dt.date) -> set[int]:
+    """Enterprises holding qualification `kind` on `day` (one query, shared)."""
+    found: set[int] = memo(
+        ("holders", kind, day), lambda: set(_ids(enterprises_holding(kind, day)))
+    )
+    return found
+
+
+def _confirmed_emerging() -> set[int]:
+    found: set[int] = memo(
+        ("emerging",),
+        lambda: set(
+            Enterprise.objects.filter(
+                sei_category__isnull=False, sei_status=Enterprise.SeiStatus.CONFIRMED
+            ).values_list("pk", flat=True)
+        ),
+    )
+    return found
 
 
 def _count(ids: list[int]) -> list[Member]:
@@ -172,16 +210,9 @@ def smart_factory_count(scope: Scope) -> list[Member]:
 )
 def rd_institution_coverage(scope: Scope) -> list[Member]:
     population = above_scale_ids(scope.year, basis=scope.basis)
-    end = dt.date(scope.year, 12, 31)
-    base = Enterprise.objects.filter(pk__in=population)
-    with_rd = set(_ids(enterprises_holding(K.RD_INSTITUTION, end, base=base)))
-    with_rd |= set(
+    with_rd = holders(K.RD_INSTITUTION, dt.date(scope.year, 12, 31)) | set(
         ReportFact.objects.filter(
-            form_code=SCI_ANNUAL,
-            year=scope.year,
-            basis=scope.basis,
-            has_rd_institution=True,
-            enterprise_id__in=population,
+            form_code=SCI_ANNUAL, year=scope.year, basis=scope.basis, has_rd_institution=True
         ).values_list("enterprise_id", flat=True)
     )
     return [
@@ -251,11 +282,8 @@ def _crossed(scope: Scope, threshold: Decimal) -> list[Member]:
         _output(Scope(scope.year, basis=scope.basis)),
         _output(Scope(scope.year - 1, basis=scope.basis)),
     )
-    industrial = set(
-        Enterprise.objects.filter(
-            industry__section__in=INDUSTRIAL_SECTIONS, pk__in=list(now)
-        ).values_list("pk", flat=True)
-    )
+    sections = _sections()
+    industrial = {pk for pk in now if sections.get(pk) in INDUSTRIAL_SECTIONS}
     return [
         Member(pk, numerator=value / WAN, note=str(before.get(pk, Decimal(0)) / WAN))
         for pk, value in sorted(now.items())
@@ -301,13 +329,7 @@ def new_500m_count(scope: Scope) -> list[Member]:
 def sei_output_share(scope: Scope) -> list[Member]:
     output = _output(scope)
     population = above_scale_ids(scope.year, basis=scope.basis)
-    emerging = set(
-        Enterprise.objects.filter(
-            pk__in=population,
-            sei_category__isnull=False,
-            sei_status=Enterprise.SeiStatus.CONFIRMED,
-        ).values_list("pk", flat=True)
-    )
+    emerging = _confirmed_emerging()
     return [
         Member(
             pk,
@@ -331,8 +353,9 @@ def sei_output_share(scope: Scope) -> list[Member]:
 )
 def hte_rd_intensity(scope: Scope) -> list[Member]:
     population = above_scale_ids(scope.year, basis=scope.basis)
-    base = Enterprise.objects.filter(pk__in=population, industry__section="C")
-    hte = _ids(enterprises_holding(K.HIGH_TECH, dt.date(scope.year, 12, 31), base=base))
+    sections = _sections()
+    certified = holders(K.HIGH_TECH, dt.date(scope.year, 12, 31))
+    hte = [pk for pk in population if sections.get(pk) == "C" and pk in certified]
     annual = totals(SCI_ANNUAL, scope.year, ("rd_spend", "main_revenue"), basis=scope.basis)
     return [
         Member(

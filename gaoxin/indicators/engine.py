@@ -132,20 +132,28 @@ class Summary:
 
 
 _MEMO: dict[Any, Any] = {}
-_MEMO_VERSION: list[int] = [-1]
+_MEMO_VERSION: list[Any] = [None]
+MEMO_SECONDS = 600  # a bound even for writes that bypass the services (a shell, raw SQL)
 
 
 def memo(key: Any, make: Callable[[], Any]) -> Any:
     """Shared intermediate results (a year's per-enterprise totals, a population, enterprise
     attributes) for as long as no record changes: computing every indicator then reads each
     thing once. Keyed by the data version, so a write anywhere makes it start afresh."""
-    version = data_version()
+    import time
+
+    version = (data_version(), int(time.monotonic() // MEMO_SECONDS))
     if _MEMO_VERSION[0] != version:
-        _MEMO.clear()
+        clear_memo()
         _MEMO_VERSION[0] = version
     if key not in _MEMO:
         _MEMO[key] = make()
     return _MEMO[key]
+
+
+def clear_memo() -> None:
+    _MEMO.clear()
+    _MEMO_VERSION[0] = None
 
 
 def data_version() -> int:

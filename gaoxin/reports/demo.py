@@ -31,7 +31,7 @@ from django.utils import timezone
 from gaoxin.core import audit
 from gaoxin.registry.demo import YEARS, DemoZone
 from gaoxin.registry.models import Enterprise, Qualification
-from gaoxin.reports import checks
+from gaoxin.reports import checks, rollups
 from gaoxin.reports.catalogue import INDUSTRY_MONTHLY, SCI_ANNUAL
 from gaoxin.reports.models import (
     Basis,
@@ -457,6 +457,8 @@ def load_reports(
             )
     ReportRevision.objects.bulk_create(revisions, batch_size=2000)
     ReportFact.objects.bulk_create(facts, batch_size=2000)
+    for year in sorted({r.year for r in plan if r.form_code == INDUSTRY_MONTHLY}):
+        rollups.refresh(INDUSTRY_MONTHLY, year)
     audit.record_many(entries)
     out.created = len(reports)
     out.targets = _targets(actor, batch)

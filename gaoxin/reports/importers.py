@@ -38,6 +38,7 @@ from gaoxin.core.imports import (
 from gaoxin.core.imports.upsert import bulk_session, insert_frame, write_audit
 from gaoxin.core.validators import uscc_check_expr, uscc_error
 from gaoxin.registry.models import Enterprise
+from gaoxin.reports import rollups
 from gaoxin.reports.models import (
     FACT_COUNTS,
     FACT_FLAGS,
@@ -253,6 +254,15 @@ class ReportTarget:
             if first_missing.height:  # a draft or submitted report accepted for the first time
                 self._facts(first_missing, (Basis.FIRST,), number=pl.lit(1))
             self._audit(updated, "update", actor=actor, batch=batch, now=now)
+        if self.form.frequency == Frequency.MONTHLY:
+            touched = pl.concat(
+                [f.select("_year", "enterprise_id") for f in (created, updated) if f.height]
+                or [pl.DataFrame(schema={"_year": pl.Int32, "enterprise_id": pl.Int64})]
+            )
+            for (year,), part in touched.group_by("_year"):
+                rollups.refresh(
+                    self.form.code, int(year), part.get_column("enterprise_id").unique().to_list()
+                )
 
     def _create_periods(
         self, plan: ReportImportPlan, *, actor: Any, batch: uuid.UUID

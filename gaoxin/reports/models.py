@@ -348,3 +348,30 @@ def fact_values(values: dict[str, Any]) -> dict[str, Any]:
         raw = values.get(key)
         out[key] = bool(raw) if raw is not None else None
     return out
+
+
+class ReportFactYear(models.Model):
+    """Yearly sums of the monthly facts per enterprise and basis, for the indicators that work
+    on whole years (200k rows a year instead of 2.4M). Derived: `rollups.refresh` rewrites the
+    rows of a year from ReportFact whenever facts are written."""
+
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="+")
+    form_code = models.SlugField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    basis = models.CharField(max_length=8, choices=Basis.choices)
+    months = models.PositiveSmallIntegerField()
+    gross_output = models.DecimalField(max_digits=22, decimal_places=2, null=True)
+    revenue = models.DecimalField(max_digits=22, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["form_code", "basis", "year", "enterprise"], name="report_fact_year_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.form_code} {self.year} {self.basis}"
+
+
+YEAR_MEASURES = ("gross_output", "revenue")  # the columns ReportFactYear sums

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
 from gaoxin.registry.models import Enterprise
-from gaoxin.reports import checks
+from gaoxin.reports import checks, rollups
 from gaoxin.reports.models import (
     Basis,
     Report,
@@ -243,6 +243,8 @@ def facts_record(report: Report, revision: ReportRevision) -> None:
                 **columns,
             },
         )
+    if period.month:
+        rollups.refresh(period.form_code, period.year, [report.enterprise_id])
 
 
 @transaction.atomic
