@@ -27,7 +27,7 @@ def refresh(form_code: str, year: int, enterprise_ids: Iterable[int] | None = No
     with connection.cursor() as cur:
         for part in chunks:
             where = "form_code = %s AND year = %s"
-            params: list[object] = [form_code, year]
+            params: list[int | str] = [form_code, year]
             if part is not None:
                 if not part:
                     continue
