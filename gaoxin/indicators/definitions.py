@@ -174,6 +174,18 @@ def hte_count(scope: Scope) -> list[Member]:
 
 
 @indicator(
+    "gazelle_count",
+    name=_("瞪羚企业数"),
+    name_en="Gazelle enterprises",
+    unit=_("家"),
+    kind="count",
+    definition=_("报告期末瞪羚企业认定仍在有效期内的企业数。"),
+)
+def gazelle_count(scope: Scope) -> list[Member]:
+    return _count(sorted(holders(K.GAZELLE, scope.end)))
+
+
+@indicator(
     "gazelle_new_count",
     name=_("新认定瞪羚企业数"),
     name_en="Enterprises newly recognised as gazelles",

@@ -94,6 +94,8 @@ def test_counts_and_coverage_on_a_hand_built_zone(zone):
     assert compute("hte_count", y2019).value == 1  # B; D's certificate ran out in February
     assert compute("hte_count", Scope(2019, month=1)).value == 2  # D still held it in January
     assert compute("gazelle_new_count", y2019).value == 1  # E; A's was a re-recognition
+    assert compute("gazelle_count", y2019).value == 2  # A (again) and E hold it at year end
+    assert compute("gazelle_count", Scope(2019, month=6)).value == 1  # A's first one, to July
     # R&D institutions at 2019-12-31 among A, B, C: A and C → 2 / 3.
     coverage = compute("rd_institution_coverage", y2019).value
     assert coverage.quantize(Decimal("0.01")) == Decimal("66.67")
