@@ -229,7 +229,7 @@ def _normalised_uscc(expr: pl.Expr) -> pl.Expr:
     return expr.str.normalize("NFKC").str.replace_all(r"[\s\-]", "").str.to_uppercase()
 
 
-def _check_uscc(checks: Checks) -> None:
+def check_uscc(checks: Checks) -> None:
     """USCC present, well formed, check digit right (the reason from validators.uscc_error),
     computed vectorised; only the failing values go through the single-value path."""
     checks.required("uscc", _("统一社会信用代码不能为空"))
@@ -317,7 +317,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
 
     checks.required("name", _("企业名称不能为空"))
     checks.max_length("name", 120, _("企业名称不能超过120个字"))
-    _check_uscc(checks)
+    check_uscc(checks)
     checks.unique(
         ["_uscc"],
         column="uscc",
@@ -449,7 +449,7 @@ def validate_enterprises(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
 
 def validate_qualifications(checks: Checks, ctx: ImportContext) -> pl.DataFrame:
     """Qualification rows -> Qualification values keyed by (enterprise, kind, subtype, date)."""
-    _check_uscc(checks)
+    check_uscc(checks)
     frame = checks.frame
     known = (
         set(

@@ -41,6 +41,7 @@ from gaoxin.reports.models import (
     ReportPeriod,
     ReportRevision,
     ReportStatus,
+    default_due_on,
     fact_values,
 )
 
@@ -347,12 +348,6 @@ class ReportsLoad:
     targets: int = 0
 
 
-def _due(form_code: str, year: int, month: int | None) -> dt.date:
-    if month:
-        return dt.date(year + month // 12, month % 12 + 1, 10)
-    return dt.date(year + 1, 3, 31)
-
-
 @transaction.atomic
 def load_reports(
     zone: DemoZone, *, actor: Any = None, batch: uuid.UUID | None = None
@@ -369,7 +364,7 @@ def load_reports(
     wanted = {(r.form_code, r.year, r.month) for r in plan}
     wanted |= {(INDUSTRY_MONTHLY, *CURRENT)}
     missing = [
-        ReportPeriod(form_code=c, year=y, month=m, due_on=_due(c, y, m))
+        ReportPeriod(form_code=c, year=y, month=m, due_on=default_due_on(y, m))
         for (c, y, m) in sorted(wanted - set(periods), key=lambda k: (k[0], k[1], k[2] or 0))
     ]
     if missing:

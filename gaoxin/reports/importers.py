@@ -36,7 +36,7 @@ from gaoxin.core.imports import (
     parse_decimal,
 )
 from gaoxin.core.imports.upsert import bulk_session, insert_frame, write_audit
-from gaoxin.core.validators import uscc_check_expr, uscc_error
+from gaoxin.registry.importers import check_uscc
 from gaoxin.registry.models import Enterprise
 from gaoxin.reports import rollups
 from gaoxin.reports.models import (
@@ -52,6 +52,7 @@ from gaoxin.reports.models import (
     ReportPeriod,
     ReportRevision,
     ReportStatus,
+    default_due_on,
 )
 
 REPORTS = "reports"
@@ -271,7 +272,7 @@ class ReportTarget:
 
         for year, month in plan.new_periods:
             period = ReportPeriod.objects.create(
-                form_code=self.form.code, year=year, month=month, due_on=_due(year, month)
+                form_code=self.form.code, year=year, month=month, due_on=default_due_on(year, month)
             )
             audit.record(
                 actor=actor,
@@ -407,38 +408,13 @@ def _canonical(values: Any) -> str:
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _due(year: int, month: int | None) -> dt.date:
-    if month:
-        return dt.date(year + month // 12, month % 12 + 1, 10)
-    return dt.date(year + 1, 3, 31)
-
-
 def validate(
     checks: Checks, ctx: ImportContext, *, form: ReportForm, fields: list[ReportField]
 ) -> pl.DataFrame:
     """Rows -> (enterprise_id, year, month, values JSON in canonical units, per-field columns)."""
     has = checks.has
-    # Enterprise by credit code.
-    checks.required("uscc", _("统一社会信用代码不能为空"))
-    checks.with_columns(
-        pl.col("uscc")
-        .str.normalize("NFKC")
-        .str.replace_all(r"[\s\-]", "")
-        .str.to_uppercase()
-        .alias("_uscc")
-    )
-    checks.with_columns(uscc_check_expr(pl.col("_uscc")).alias("_uscc_ok"))
-    bad = checks.frame.filter(pl.col("uscc").is_not_null() & ~pl.col("_uscc_ok"))
-    if bad.height:
-        reasons = {v: uscc_error(v) or "" for v in bad.get_column("uscc").unique().to_list()}
-        checks.add_rows(
-            bad.select(
-                pl.col(ROW),
-                pl.lit("uscc").alias("column"),
-                pl.col("uscc").alias("value"),
-                pl.col("uscc").replace_strict(reasons, return_dtype=pl.String).alias("reason"),
-            )
-        )
+    # Enterprise by credit code: the registry import's check (format and check digit).
+    check_uscc(checks)
     codes = checks.frame.filter(pl.col("_uscc_ok")).get_column("_uscc").unique().to_list()
     ids = dict(Enterprise.objects.filter(uscc__in=codes).values_list("uscc", "id"))
     checks.with_columns(

@@ -109,6 +109,14 @@ class ReportField(models.Model):
         return UNIT_FACTOR.get(self.unit, Decimal(1))
 
 
+def default_due_on(year: int, month: int | None) -> dt.date:
+    """When a period is due unless staff say otherwise: the 10th of the following month for a
+    monthly report, 31 March of the following year for an annual one."""
+    if month:
+        return dt.date(year + month // 12, month % 12 + 1, 10)
+    return dt.date(year + 1, 3, 31)
+
+
 class ReportPeriod(models.Model):
     form_code = models.SlugField(_("表号"), max_length=40)
     year = models.PositiveSmallIntegerField(_("年份"))
