@@ -6,8 +6,7 @@ every change leaves its audit row. A Django ValidationError becomes the 422 shap
 uses for schema errors: {"detail": ..., "errors": [{"field": ..., "message": ...}]}.
 """
 
-import json
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -15,8 +14,6 @@ from django.http import Http404, HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
-from pydantic import BaseModel as PydanticModel
-from pydantic import ValidationError as PydanticValidationError
 
 from gaoxin.accounts.roles import Cap
 from gaoxin.core.access import (
@@ -26,6 +23,9 @@ from gaoxin.core.access import (
     get_qualification_for_user,
     require,
 )
+from gaoxin.core.api_bodies import body_schema as _body
+from gaoxin.core.api_bodies import fail as _fail
+from gaoxin.core.api_bodies import parse_body as _payload
 from gaoxin.registry import selectors, services
 from gaoxin.registry.forms import (
     ChainForm,
@@ -59,66 +59,12 @@ from gaoxin.registry.schemas import (
 from gaoxin.registry.services import ENTERPRISE_SELF_SERVICE_FIELDS
 
 router = Router(tags=["registry"])
-SchemaT = TypeVar("SchemaT", bound=PydanticModel)
 
 ENTERPRISE_RELATED = ("industry", "sei_category", "chain", "grid")
 
 
-def _fail(errors: list[dict[str, str]]) -> NinjaValidationError:
-    return NinjaValidationError([{"loc": [e["field"]], "msg": e["message"]} for e in errors])
-
-
 def _form_errors(form: ChineseForm) -> NinjaValidationError:
     return _fail(form.error_list())
-
-
-# Bodies are parsed inside the handlers, after the access check: an enterprise user probing
-# another enterprise gets 404 whatever they send, never a 422 that confirms the route took aim.
-_PYDANTIC_MESSAGES = {
-    "missing": "请填写此项",
-    "date_from_datetime_parsing": "不是有效日期,格式如 2019-12-31",
-    "date_parsing": "不是有效日期,格式如 2019-12-31",
-    "date_type": "不是有效日期,格式如 2019-12-31",
-    "decimal_parsing": "应为数字",
-    "decimal_type": "应为数字",
-    "int_parsing": "应为整数",
-    "int_type": "应为整数",
-    "bool_parsing": "应为 true 或 false",
-    "bool_type": "应为 true 或 false",
-    "string_type": "应为文本",
-    "list_type": "应为列表",
-}
-
-
-def _body(schema: type[PydanticModel]) -> dict[str, Any]:
-    """OpenAPI description of a JSON body the handler parses itself (see _payload)."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": schema.model_json_schema()}},
-        }
-    }
-
-
-def _payload(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
-    try:
-        raw = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        raise _fail([{"field": "__all__", "message": "请求体不是有效的JSON"}]) from exc
-    if not isinstance(raw, dict):
-        raise _fail([{"field": "__all__", "message": "请求体应为JSON对象"}])
-    try:
-        return schema.model_validate(raw)
-    except PydanticValidationError as exc:
-        errors: list[dict[str, str]] = []
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err.get("loc", ())) or "__all__"
-            kind = err.get("type", "")
-            message = _PYDANTIC_MESSAGES.get(kind)
-            if message is None and kind == "literal_error":
-                message = "取值无效:" + err.get("msg", "")
-            errors.append({"field": field, "message": message or err.get("msg", "")})
-        raise _fail(errors) from exc
 
 
 def _require_registry_reader(user: Any) -> None:

@@ -21,7 +21,9 @@ from ninja import Router, Schema, Status
 
 from gaoxin.accounts.roles import Cap
 from gaoxin.core.access import require
-from gaoxin.registry.api import _body, _fail, _payload
+from gaoxin.core.api_bodies import body_schema as _body
+from gaoxin.core.api_bodies import fail as _fail
+from gaoxin.core.api_bodies import parse_body as _payload
 from gaoxin.reports import checks, period_services, selectors, services
 from gaoxin.reports.access import (
     can_fill,
