@@ -66,6 +66,9 @@ class World:
         self.job = ImportJob.objects.create(
             kind="enterprises", file_name="x.xlsx", created_by=dept_staff
         )
+        self.report_job = ImportJob.objects.create(
+            kind="reports:industry_monthly", file_name="r.xlsx", created_by=dept_staff
+        )
         self.period = ReportPeriod.objects.create(
             form_code=INDUSTRY_MONTHLY, year=2019, month=3, due_on="2019-04-10"
         )
@@ -124,6 +127,11 @@ URLS: dict[str, Rule] = {
     "reports:accept": (REPORT, REPORT_REVIEWERS),
     "reports:return": (REPORT, REPORT_REVIEWERS),
     "reports:correct": (REPORT, {"ent_user"}),
+    "reports:import": (NO_ARGS, REPORT_REVIEWERS),
+    "reports:import_template": (NO_ARGS, REPORT_REVIEWERS),
+    "reports:import_preview": (lambda w: {"pk": w.report_job.pk}, REPORT_REVIEWERS),
+    "reports:import_apply": (lambda w: {"pk": w.report_job.pk}, REPORT_REVIEWERS),
+    "reports:import_errors": (lambda w: {"pk": w.report_job.pk}, REPORT_REVIEWERS),
     "indicators:list": (NO_ARGS, STAFF_READ),
     "indicators:targets": (NO_ARGS, STAFF_READ),
     "indicators:dashboard": (NO_ARGS, STAFF_READ),

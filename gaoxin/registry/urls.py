@@ -1,6 +1,8 @@
 from django.urls import path
 
-from gaoxin.registry import import_views, views
+from gaoxin.core.import_views import flow_urls
+from gaoxin.registry import views
+from gaoxin.registry.import_views import ENTERPRISE_FLOW
 
 app_name = "registry"
 urlpatterns = [
@@ -15,11 +17,7 @@ urlpatterns = [
     path(
         "qualifications/<int:pk>/delete/", views.qualification_delete, name="qualification_delete"
     ),
-    path("import/", import_views.import_page, name="import"),
-    path("import/template.xlsx", import_views.import_template, name="import_template"),
-    path("import/<uuid:pk>/", import_views.import_preview, name="import_preview"),
-    path("import/<uuid:pk>/apply/", import_views.import_apply, name="import_apply"),
-    path("import/<uuid:pk>/errors.xlsx", import_views.import_errors, name="import_errors"),
+    *flow_urls(ENTERPRISE_FLOW),
     path("chains/", views.chain_list, name="chains"),
     path("chains/<int:pk>/", views.chain_edit, name="chain_edit"),
     path("sei-review/", views.sei_review, name="sei_review"),

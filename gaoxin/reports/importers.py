@@ -579,3 +579,49 @@ def current_form(code: str) -> ReportForm:
     if form is None:
         raise ReportForm.DoesNotExist(code)
     return form
+
+
+def report_template(form: ReportForm) -> bytes:
+    """The downloadable template of a form: one sheet of headers with an example row, and a
+    说明 sheet saying what each column accepts."""
+    import io
+
+    import xlsxwriter
+
+    fields = list(form.fields.all())
+    columns = _columns(fields)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    head = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
+    must = book.add_format({"bold": True, "bg_color": "#FDE8E8", "border": 1})
+    sheet = book.add_worksheet(form.name[:31])
+    required = {"uscc", "period"} | {f"f_{f.key}" for f in fields if f.required}
+    for c, col in enumerate(columns):
+        sheet.write(0, c, col.header, must if col.key in required else head)
+        sheet.set_column(c, c, max(12, len(col.header) * 2))
+    example = {
+        "uscc": "91450211MA5KXXXX0X",
+        "period": "2019" if form.frequency == Frequency.ANNUAL else "2019-03",
+    }
+    for c, col in enumerate(columns):
+        if col.key in example:
+            sheet.write_string(1, c, example[col.key])
+    notes = book.add_worksheet(_("说明"))
+    notes.write_row(0, 0, [_("列"), _("单位"), _("必填"), _("说明")], head)
+    notes.set_column(0, 0, 36)
+    notes.set_column(3, 3, 60)
+    by_key = {f"f_{f.key}": f for f in fields}
+    for r, col in enumerate(columns, start=1):
+        f = by_key.get(col.key)
+        notes.write_row(
+            r,
+            0,
+            [
+                col.header,
+                f.get_unit_display() if f is not None and f.unit != "none" else "",
+                _("是") if col.key in required else "",
+                col.help,
+            ],
+        )
+    book.close()
+    return buffer.getvalue()

@@ -168,3 +168,28 @@ def test_annual_science_report_with_yes_no_and_thousand_yuan(firms, tmp_path):
     assert report.status == ReportStatus.ACCEPTED
     fact = ReportFact.objects.get(basis="revised")
     assert (fact.month, fact.has_rd_institution, fact.rd_personnel) == (None, True, 12)
+
+
+def test_import_pages_preview_confirm_and_template(
+    firms, tmp_path, client_for, dept_reviewer, leader
+):
+    client = client_for(dept_reviewer)
+    page = client.get("/reports/import/").content.decode()
+    assert "报表批量导入" in page and "工业企业主要经济指标月报" in page
+    template = client.get("/reports/import/template.xlsx?kind=reports:industry_monthly")
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(template.content))
+    assert book.worksheets[0]["D1"].value == "工业总产值(当年价格)(万元)"
+    path = write_xlsx(tmp_path / "w.xlsx", {"月报": rows(firms)})
+    with path.open("rb") as fh:
+        response = client.post("/reports/import/", {"kind": "reports:industry_monthly", "file": fh})
+    assert response.status_code == 302
+    preview = client.get(response["Location"]).content.decode()
+    assert "确认导入" in preview and "将新增" in preview
+    assert not Report.objects.exists()  # the preview wrote nothing
+    applied = client.post(response["Location"] + "apply/")
+    assert applied.status_code == 302
+    assert Report.objects.filter(status=ReportStatus.ACCEPTED).count() == 3
+    # Leadership reads reports but does not import them.
+    assert client_for(leader).get("/reports/import/").status_code == 404
