@@ -88,14 +88,20 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> Any:
 
 def _register_routers() -> None:
     from gaoxin.core.api import router as core_router
+    from gaoxin.core.import_api import import_router
     from gaoxin.indicators.api import router as indicators_router
     from gaoxin.registry.api import router as registry_router
     from gaoxin.registry.api_import import router as registry_import_router
     from gaoxin.reports.api import router as reports_router
+    from gaoxin.reports.import_views import REPORT_FLOW
 
     api.add_router("/core", core_router)
     api.add_router("/registry", registry_router)
     api.add_router("/registry/imports", registry_import_router)
+    api.add_router(
+        "/reports/imports",
+        import_router(REPORT_FLOW, base="/reports/imports", tag="reports-import"),
+    )
     api.add_router("/reports", reports_router)
     api.add_router("/indicators", indicators_router)
 

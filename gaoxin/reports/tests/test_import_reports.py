@@ -193,3 +193,26 @@ def test_import_pages_preview_confirm_and_template(
     assert Report.objects.filter(status=ReportStatus.ACCEPTED).count() == 3
     # Leadership reads reports but does not import them.
     assert client_for(leader).get("/reports/import/").status_code == 404
+
+
+def test_report_import_over_the_api(firms, tmp_path, client_for, dept_reviewer, leader):
+    path = write_xlsx(tmp_path / "a.xlsx", {"月报": rows(firms)})
+    client = client_for(dept_reviewer)
+    with path.open("rb") as fh:
+        dry = client.post(
+            "/api/reports/imports",
+            {"file": fh, "dry_run": "true", "kind": "reports:industry_monthly"},
+        )
+    assert dry.status_code == 200, dry.content
+    body = dry.json()
+    assert (body["status"], body["created"], body["kind"]) == (
+        "previewed",
+        3,
+        "reports:industry_monthly",
+    )
+    applied = client.post(f"/api/reports/imports/{body['job_id']}/apply")
+    assert applied.status_code == 200 and applied.json()["status"] == "applied"
+    assert Report.objects.count() == 3
+    with path.open("rb") as fh:
+        refused = client_for(leader).post("/api/reports/imports", {"file": fh})
+    assert refused.status_code == 404
