@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from gaoxin.accounts.roles import Cap
+from gaoxin.core import audit
 from gaoxin.core.access import require
 from gaoxin.indicators import selectors, services
 from gaoxin.indicators.engine import (
@@ -129,7 +130,16 @@ def lineage(request: HttpRequest, code: str, q: Query[ScopeQuery]) -> list[Membe
     require(request.user, Cap.INDICATORS_VIEW)
     if indicator_by_code(code) is None:
         raise Http404
-    result = compute(code, _scope(q))
+    scope = _scope(q)
+    result = compute(code, scope)
+    audit.record(
+        actor=request.user,
+        action=audit.AuditEntry.Action.EXPORT,
+        model="indicators.indicator",
+        object_id=code,
+        object_repr=f"{code} {scope.year}",
+        changes={"scope": [None, f"{scope.year}-{scope.month or ''} {scope.basis}"]},
+    )
     info = dict(
         (pk, (uscc, name))
         for pk, uscc, name in Enterprise.objects.filter(

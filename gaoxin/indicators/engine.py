@@ -167,8 +167,11 @@ def data_version() -> int:
 def summary(code: str, scope: Scope) -> Summary:
     """The value and breakdowns, cached until any record changes."""
     from django.core.cache import cache
+    from django.utils.translation import get_language
 
-    key = f"indicator:{code}:{scope.year}:{scope.month}:{scope.basis}:{data_version()}"
+    # Labels in the breakdowns ("未分类") are in the reader's language.
+    version = data_version()
+    key = f"indicator:{code}:{scope.year}:{scope.month}:{scope.basis}:{get_language()}:{version}"
     found: Summary | None = cache.get(key)
     if found is None:
         result = compute(code, scope)

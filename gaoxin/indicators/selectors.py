@@ -172,7 +172,9 @@ class Dashboard:
 
 def dashboard(year: int) -> Dashboard:
     """Everything the overview and the big screen show, cached until any record changes."""
-    key = f"dashboard:{year}:{data_version()}"
+    from django.utils.translation import get_language
+
+    key = f"dashboard:{year}:{get_language()}:{data_version()}"
     found = cache.get(key)
     if found is not None:
         return found  # type: ignore[no-any-return]

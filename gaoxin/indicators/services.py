@@ -14,6 +14,8 @@ from gaoxin.core import audit
 from gaoxin.indicators.engine import indicator_by_code
 from gaoxin.indicators.models import Target
 
+MAX_TARGET = Decimal(10) ** 16  # the column holds 20 digits, 4 of them decimals
+
 
 @transaction.atomic
 def target_set(
@@ -36,6 +38,8 @@ def target_set(
         raise ValidationError({"value": _("目标值应为数值")}) from exc
     if not number.is_finite() or number < 0:
         raise ValidationError({"value": _("目标值应为不小于0的数值")})
+    if number >= MAX_TARGET or number != number.quantize(Decimal("0.0001")):
+        raise ValidationError({"value": _("目标值过大或小数位超过4位")})
     target = Target.objects.filter(code=code, year=year).first()
     before = {"value": str(target.value.normalize()), "note": target.note} if target else {}
     if target is None:

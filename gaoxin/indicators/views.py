@@ -32,6 +32,7 @@ from gaoxin.registry.models import Enterprise
 
 LINEAGE_SHOWN = 500  # on the page; the .xlsx has every member
 BIGSCREEN_REFRESH_SECONDS = 300
+MIN_PEERS_SHOWN = 5  # an enterprise sees its place in its chain only among at least this many
 
 BREAKDOWN_LABELS = {
     "chain": gettext_noop("产业链"),
@@ -228,6 +229,14 @@ def chart_export(request: HttpRequest, chart: str) -> HttpResponse:
     board = selectors.dashboard(scope.year)
     headers, rows = selectors.chart_tables(board)[chart]
     title = _(CHART_TITLES[chart])
+    audit.record(
+        actor=request.user,
+        action=audit.AuditEntry.Action.EXPORT,
+        model="indicators.chart",
+        object_id=chart,
+        object_repr=f"{title} {scope.year}",
+        changes={"rows": [None, len(rows)]},
+    )
     return _xlsx(exports.table_xlsx(title, headers, rows), f"{chart}-{scope.year}.xlsx")
 
 
@@ -242,6 +251,9 @@ def enterprise_figures(request: HttpRequest, pk: int) -> HttpResponse:
     if not (user.can(Cap.REPORTS_VIEW_ALL) or user.can(Cap.REPORTS_FILL)):  # type: ignore[union-attr]
         raise Http404
     figures = selectors.enterprise_figures(enterprise)
+    if not user.can(Cap.REPORTS_VIEW_ALL) and figures.chain_size < MIN_PEERS_SHOWN:  # type: ignore[union-attr]
+        # With few peers, rank and share would let an enterprise work out another's output.
+        figures.chain_rank = figures.chain_share = None
     template = (
         "indicators/_enterprise.html"
         if request.headers.get("HX-Request")

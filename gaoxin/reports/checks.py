@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from gaoxin.reports.models import ReportField
+from gaoxin.reports.models import UNIT_FACTOR, ReportField
 
 HARD = "hard"
 SOFT = "soft"
@@ -33,6 +33,14 @@ class Finding:
 
 class NotANumber(ValueError):
     pass
+
+
+class TooLarge(ValueError):
+    pass
+
+
+# 10^16 元 (a hundred million 亿): more than any enterprise reports, within every column.
+MAX_VALUE = Decimal(10) ** 16
 
 
 def parse_entered(field: ReportField, raw: Any) -> Any:
@@ -69,7 +77,15 @@ def parse_entered(field: ReportField, raw: Any) -> Any:
             raise NotANumber(text) from exc
         if not number.is_finite():
             raise NotANumber(text)
-    return number * field.factor
+    try:
+        value = number * field.factor
+        if abs(value) >= MAX_VALUE:
+            raise TooLarge(str(raw))
+        if field.unit in UNIT_FACTOR and value != value.to_integral():
+            return value.quantize(Decimal("0.01"))  # money in 元 is kept to the fen
+        return value
+    except ArithmeticError as exc:  # an exponent no Decimal context can hold
+        raise TooLarge(str(raw)) from exc
 
 
 def canonical_text(value: Any) -> Any:
@@ -112,6 +128,16 @@ def check(
     for f in fields:
         try:
             value = parse_entered(f, entered.get(f.key))
+        except TooLarge:
+            findings.append(
+                Finding(
+                    f.key,
+                    HARD,
+                    "too_large",
+                    _("“%(field)s”数值过大,请核对单位") % {"field": f.label},
+                )
+            )
+            continue
         except NotANumber as exc:
             findings.append(
                 Finding(

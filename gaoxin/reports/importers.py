@@ -39,6 +39,7 @@ from gaoxin.core.imports.upsert import bulk_session, insert_frame, write_audit
 from gaoxin.registry.importers import check_uscc
 from gaoxin.registry.models import Enterprise
 from gaoxin.reports import rollups
+from gaoxin.reports.checks import MAX_VALUE
 from gaoxin.reports.models import (
     FACT_COUNTS,
     FACT_FLAGS,
@@ -496,6 +497,14 @@ def validate(
                 * pl.lit(factor).cast(pl.Decimal(38, 0))
             ).cast(pl.String)
             checks.with_columns(canonical_decimal(scaled).alias(f"_v_{f.key}"))
+            too_large = pl.col(f"_v_{f.key}").is_null() | (
+                pl.col(f"_v_{f.key}").cast(pl.Float64, strict=False).abs() >= float(MAX_VALUE)
+            )
+            checks.add(
+                number.is_not_null() & too_large,
+                column=key,
+                reason=_("“%(field)s”数值过大,请核对单位") % {"field": f.label},
+            )
         if f.required:
             checks.add(
                 pl.col(key).is_null(),

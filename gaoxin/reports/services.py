@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +77,11 @@ def report_open(*, enterprise: Enterprise, period: ReportPeriod, acting_user: An
     report = Report.objects.filter(enterprise=enterprise, period=period).first()
     if report is not None:
         return report
-    report = Report.objects.create(enterprise=enterprise, period=period, form=period.form())
+    try:
+        with transaction.atomic():  # a savepoint: a double click may have created it meanwhile
+            report = Report.objects.create(enterprise=enterprise, period=period, form=period.form())
+    except IntegrityError:
+        return Report.objects.get(enterprise=enterprise, period=period)
     audit.record(
         actor=acting_user,
         action=audit.AuditEntry.Action.CREATE,

@@ -50,6 +50,7 @@ from gaoxin.core.imports.files import (
 ROW_COL = "_row"
 BLOCK = 8 << 20
 FIRST_BLOCK = 1 << 20
+MAX_DATE_SERIAL = 2_958_465  # 9999-12-31: a larger "date" is shown as the number it is
 SMALL_PART = 32 << 20  # workbook.xml, its relationships, styles.xml
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -86,7 +87,7 @@ def _col_number(letters: str) -> int:
 def _is_date_code(code: str) -> bool:
     """A custom number format shows a date or time when, outside quotes, escapes and
     brackets ([Red], [$-804], [h] elapsed time), it uses y, m, d, h or s."""
-    stripped = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", code)
+    stripped = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.|[eE][+-]', "", code)
     stripped = stripped.split(";")[0]
     return bool(re.search(r"[yYmMdDhHsSeE]", stripped)) and "General" not in stripped
 
@@ -226,6 +227,10 @@ class XlsxBook:
 
     def _decode_shared(self, name: str) -> Iterator[pl.Series]:
         for prefix, block in self._blocks(name, b"sst", b"si"):
+            # An empty shared string may be written <si/>: it still takes its number.
+            block = block.replace(
+                b"<" + prefix + b"si/>", b"<" + prefix + b"si></" + prefix + b"si>"
+            )
             parts = block.split(b"<" + prefix + b"si>")[1:]
             if not parts:
                 continue
@@ -331,6 +336,9 @@ class XlsxBook:
                 if number == 0:
                     raise NoCellReferences
                 raise ImportRefused(_no_refs_message())
+            if re.search(rb"<" + prefix + rb"c[\t\r\n]", block):
+                # A writer that breaks the line inside a cell's tag: one space, as usual.
+                block = re.sub(rb"<(" + prefix + rb")c[\t\r\n]+", rb"<\1c ", block)
             parts = block.split(b"<" + prefix + b"c ")
             del block
             if len(parts) < 2:
@@ -458,7 +466,10 @@ class XlsxBook:
             .then(unescape_expr(v))
             .when(t == "b")
             .then(pl.when(v == "1").then(pl.lit("true")).otherwise(pl.lit("false")))
-            .when(pl.col("s").is_in(self._date_styles) & v.is_not_null())
+            .when(
+                pl.col("s").is_in(self._date_styles)
+                & v.cast(pl.Float64, strict=False).is_between(0, MAX_DATE_SERIAL)
+            )
             .then(self._date_text(v))
             .otherwise(v)
             .alias("out"),

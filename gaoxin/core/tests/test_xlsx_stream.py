@@ -198,3 +198,25 @@ def test_a_reader_stopped_early_releases_its_helper_thread_at_once():
     started = time.perf_counter()
     stream.close()
     assert time.perf_counter() - started < 1
+
+
+def test_scientific_formats_empty_shared_strings_and_line_breaks_in_tags(tmp_path):
+    styles = (
+        f'<styleSheet xmlns="{MAIN_NS}"><numFmts count="1"><numFmt numFmtId="164" '
+        'formatCode="0.000E+00"/></numFmts><cellXfs count="2"><xf numFmtId="0"/>'
+        '<xf numFmtId="164"/></cellXfs></styleSheet>'
+    )
+    sheet = (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1">'
+        '<c r="A1" s="1"><v>12345.6</v></c><c\n r="B1" t="s"><v>1</v></c>'
+        '<c r="C1"><v>99999999</v></c></row></sheetData></worksheet>'
+    )
+    path = _hand_made(tmp_path / "sci.xlsx", sheet, styles=styles)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(
+            "xl/sharedStrings.xml",
+            f'<sst xmlns="{MAIN_NS}"><si/><si><t>第二个</t></si></sst>',
+        )
+    cells = streamed(path)
+    # A scientific format is not a date; <si/> keeps its number; a tag broken over lines reads.
+    assert cells.row(0) == (1, "12345.6", "第二个", "99999999")

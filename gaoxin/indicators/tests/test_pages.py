@@ -48,6 +48,11 @@ def test_targets_are_set_by_the_zone_administrator_and_audited(zone_admin, leade
         "/indicators/targets/", {"code": "rd_institution_coverage", "year": "2022", "value": "三十"}
     )
     assert "目标值应为数值" in bad.content.decode()
+    huge = client_for(zone_admin).post(
+        "/indicators/targets/", {"code": "hte_count", "year": "2022", "value": "1e30"}
+    )
+    assert "目标值过大" in huge.content.decode()
+    assert client_for(leader).get("/indicators/").status_code == 200  # and nothing broke
     # Leadership reads targets but cannot set them.
     assert client_for(leader).get("/indicators/targets/").status_code == 200
     assert (

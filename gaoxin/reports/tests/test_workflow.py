@@ -176,3 +176,15 @@ def test_a_draft_cannot_be_accepted(enterprise, ent_user, dept_reviewer):
         services.report_accept(report=report, acting_user=dept_reviewer)
     assert report.revisions.count() == 0
     assert Decimal(0) == Decimal(report.revision)
+
+
+def test_absurdly_large_values_are_refused_not_a_server_error(enterprise, ent_user):
+    report = services.report_open(
+        enterprise=enterprise, period=period(2019, 6), acting_user=ent_user
+    )
+    for value in ("1e999999", "1e25"):
+        with pytest.raises(ValidationError) as caught:
+            services.report_submit(
+                report=report, acting_user=ent_user, entered={**GOOD, "gross_output": value}
+            )
+        assert any("数值过大" in m for m in caught.value.messages)
