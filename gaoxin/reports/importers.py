@@ -30,6 +30,7 @@ from gaoxin.core.imports import (
     Column,
     ImportContext,
     Importer,
+    ImportRefused,
     SheetSpec,
     canonical_decimal,
     lookup,
@@ -231,16 +232,23 @@ class ReportTarget:
                 f" {qn('status')} = %s, {qn('revision')} = {qn('revision')} + 1,"
                 f" {qn('findings')} = {json_param}, {qn('return_reason')} = '',"
                 f" {qn('reviewed_at')} = %s, {qn('reviewed_by_id')} = %s, {qn('updated_at')} = %s"
-                f" WHERE {qn('id')} = %s"
+                f" WHERE {qn('id')} = %s AND {qn('revision')} = %s AND {qn('status')} = %s"
             )
+            rows = [
+                (v, ReportStatus.ACCEPTED, "[]", now, actor_id, now, pk, revision, status)
+                for v, pk, revision, status in updated.select(
+                    "_values", "id", "_old_revision", "_old_status"
+                ).rows()
+            ]
+            touched = 0
             with connection.cursor() as cur:
-                cur.executemany(
-                    sql,
-                    [
-                        (v, ReportStatus.ACCEPTED, "[]", now, actor_id, now, pk)
-                        for v, pk in updated.select("_values", "id").rows()
-                    ],
-                )
+                for row in rows:  # one by one: each must find the report as it was planned
+                    cur.execute(sql, row)
+                    touched += cur.rowcount
+            if touched != len(rows):
+                # Someone accepted, returned or corrected one of these reports meanwhile: the
+                # whole import rolls back rather than number a revision twice.
+                raise ImportRefused(_("导入期间有报表被他人修改,已全部撤销,请重新预检后再导入"))
             updated = updated.with_columns((pl.col("_old_revision") + 1).alias("_number"))
             ReportFact.objects.filter(
                 report_id__in=updated.get_column("id").to_list(), basis=Basis.REVISED

@@ -216,3 +216,24 @@ def test_report_import_over_the_api(firms, tmp_path, client_for, dept_reviewer, 
     with path.open("rb") as fh:
         refused = client_for(leader).post("/api/reports/imports", {"file": fh})
     assert refused.status_code == 404
+
+
+def test_a_report_changed_while_the_import_applies_rolls_the_import_back(
+    firms, tmp_path, monkeypatch
+):
+    from gaoxin.reports.importers import ReportTarget
+
+    run(write_xlsx(tmp_path / "a.xlsx", {"月报": rows(firms, output="1000")}))
+    planned = ReportTarget.plan
+
+    def plan_then_someone_corrects(self, frame, ctx):
+        plan = planned(self, frame, ctx)
+        # Another reviewer's acceptance lands between the plan and the writes.
+        Report.objects.filter(enterprise=firms[0]).update(revision=2)
+        return plan
+
+    monkeypatch.setattr(ReportTarget, "plan", plan_then_someone_corrects)
+    code, line, err = run(write_xlsx(tmp_path / "b.xlsx", {"月报": rows(firms, output="1100")}))
+    assert code == 2
+    assert "导入期间有报表被他人修改" in err
+    assert ReportRevision.objects.count() == 3  # nothing of the second import was written
