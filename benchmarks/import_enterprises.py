@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import bench_env as _env  # noqa: E402
+
 HEADERS = [
     "企业名称",
     "统一社会信用代码",
@@ -57,19 +59,6 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 WORDS = ["华创", "东城", "五菱", "柳工", "高新", "新能", "智造", "精工", "恒通", "宏达", "远景"]
 TRADES = ["汽车零部件", "机械", "电子科技", "新材料", "软件", "物流", "检测", "生物科技"]
 CLASS_CODES = ["3670", "3660", "3620", "3612", "3411", "3511", "3720", "3981", "6511", "7320"]
-
-
-def _env(data_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database_url,
-        GAOXIN_DATA_DIR=str(data_dir),
-        GAOXIN_SECRET_KEY=env.get("GAOXIN_SECRET_KEY")
-        or "benchmark-secret-key-not-for-production-0123",
-        GAOXIN_LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def generate(path: Path, rows: int, seed: int = 7) -> float:

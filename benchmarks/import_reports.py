@@ -28,6 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import bench_env as _env  # noqa: E402
+
 MONTHS = 10
 HEADERS = [
     "统一社会信用代码",
@@ -40,19 +43,6 @@ HEADERS = [
     "出口交货值(万元)",
     "新产品产值(万元)",
 ]
-
-
-def _env(data_dir: Path, database_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=database_url,
-        GAOXIN_DATA_DIR=str(data_dir),
-        GAOXIN_SECRET_KEY=env.get("GAOXIN_SECRET_KEY")
-        or "benchmark-secret-key-not-for-production-0",
-        GAOXIN_LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def usccs(n: int) -> list[str]:

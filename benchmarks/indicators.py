@@ -28,20 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import bench_env as _env  # noqa: E402
+
 YEARS = (2019, 2020, 2021)
-
-
-def _env(data_dir: Path, url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=url,
-        GAOXIN_DATA_DIR=str(data_dir),
-        GAOXIN_SECRET_KEY=env.get("GAOXIN_SECRET_KEY")
-        or "benchmark-secret-key-not-for-production-0",
-        GAOXIN_LOG_LEVEL="WARNING",
-    )
-    return env
 
 
 def build(db_path: Path, data_dir: Path, n: int, seed: int = 5) -> float:

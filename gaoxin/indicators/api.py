@@ -8,7 +8,6 @@ from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from gaoxin.accounts.roles import Cap
-from gaoxin.core import audit
 from gaoxin.core.access import require
 from gaoxin.indicators import selectors, services
 from gaoxin.indicators.engine import (
@@ -132,14 +131,7 @@ def lineage(request: HttpRequest, code: str, q: Query[ScopeQuery]) -> list[Membe
         raise Http404
     scope = _scope(q)
     result = compute(code, scope)
-    audit.record(
-        actor=request.user,
-        action=audit.AuditEntry.Action.EXPORT,
-        model="indicators.indicator",
-        object_id=code,
-        object_repr=f"{code} {scope.year}",
-        changes={"scope": [None, f"{scope.year}-{scope.month or ''} {scope.basis}"]},
-    )
+    services.lineage_export_record(code=code, scope=scope, acting_user=request.user)
     info = dict(
         (pk, (uscc, name))
         for pk, uscc, name in Enterprise.objects.filter(

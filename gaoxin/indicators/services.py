@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
-from gaoxin.indicators.engine import indicator_by_code
+from gaoxin.indicators.engine import Scope, indicator_by_code
 from gaoxin.indicators.models import Target
 
 MAX_TARGET = Decimal(10) ** 16  # the column holds 20 digits, 4 of them decimals
@@ -56,3 +56,17 @@ def target_set(
         batch=batch,
     )
     return target
+
+
+def lineage_export_record(*, code: str, scope: Scope, acting_user: Any) -> None:
+    """The audit row for handing out an indicator's lineage (every enterprise behind the value
+    with its figures), as .xlsx or over the API."""
+    indicator = indicator_by_code(code)
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.EXPORT,
+        model="indicators.indicator",
+        object_id=code,
+        object_repr=f"{indicator.name if indicator else code} {scope.year}",
+        changes={"scope": [None, f"{scope.year}-{scope.month or ''} {scope.basis}"]},
+    )

@@ -133,14 +133,7 @@ def indicator_lineage(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     scope = _scope(request)
     result = compute(code, scope)
-    audit.record(
-        actor=request.user,
-        action=audit.AuditEntry.Action.EXPORT,
-        model="indicators.indicator",
-        object_id=code,
-        object_repr=f"{indicator.name} {scope.year}",
-        changes={"scope": [None, f"{scope.year}-{scope.month or ''} {scope.basis}"]},
-    )
+    services.lineage_export_record(code=code, scope=scope, acting_user=request.user)
     return _xlsx(exports.lineage_xlsx(indicator, result), f"{code}-{scope.year}.xlsx")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -44,6 +45,17 @@ from gaoxin.registry.models import (
 ENTERPRISES = "enterprises"
 QUALIFICATIONS = "qualifications"
 
+# Every sheet that names enterprises by credit code (here and in other apps' imports) reads it
+# from this column; `dataclasses.replace` adapts the help text.
+USCC_COLUMN = Column(
+    "统一社会信用代码",
+    "uscc",
+    required=True,
+    aliases=("社会信用代码", "信用代码", "统一代码", "USCC"),
+    help="必填,18位,校验位须正确",
+    example="91450211MA5KXXXX0X",
+)
+
 ENTERPRISE_COLUMNS = (
     Column(
         "企业名称",
@@ -53,14 +65,7 @@ ENTERPRISE_COLUMNS = (
         help="必填,不超过120字",
         example="柳州示例汽车零部件有限公司",
     ),
-    Column(
-        "统一社会信用代码",
-        "uscc",
-        required=True,
-        aliases=("社会信用代码", "信用代码", "统一代码", "USCC"),
-        help="必填,18位,校验位须正确;重复导入按此代码更新",
-        example="91450211MA5KXXXX0X",
-    ),
+    replace(USCC_COLUMN, help="必填,18位,校验位须正确;重复导入按此代码更新"),
     Column(
         "曾用名",
         "former_names",
@@ -120,14 +125,7 @@ ENTERPRISE_COLUMNS = (
 )
 
 QUALIFICATION_COLUMNS = (
-    Column(
-        "统一社会信用代码",
-        "uscc",
-        required=True,
-        aliases=("社会信用代码", "信用代码", "统一代码", "USCC"),
-        help="必填,须是库中或本文件企业表中的企业",
-        example="91450211MA5KXXXX0X",
-    ),
+    replace(USCC_COLUMN, help="必填,须是库中或本文件企业表中的企业"),
     Column("企业名称", "name", aliases=("单位名称", "公司名称"), help="仅供核对,不导入"),
     Column(
         "资质类型",

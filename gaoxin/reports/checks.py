@@ -176,28 +176,27 @@ def check(
     return values, findings
 
 
+# (part, whole, finding code): a part may not exceed its whole. The bulk import applies the same
+# rules, vectorised (reports.importers).
+NOT_ABOVE = (
+    ("rd_spend", "revenue", "rd_above_revenue"),
+    ("new_product_output", "gross_output", "new_product_above_output"),
+    ("gross_output", "gross_output_ytd", "month_above_ytd"),
+)
+
+
+def not_above_message(part: ReportField, whole: ReportField) -> str:
+    return _("“%(a)s”不能大于“%(b)s”") % {"a": part.label, "b": whole.label}
+
+
 def _cross_field(by_key: Mapping[str, ReportField], values: Mapping[str, Any]) -> list[Finding]:
     out: list[Finding] = []
-    pairs = [
-        ("rd_spend", "revenue", "rd_above_revenue", _("“%(a)s”不能大于“%(b)s”")),
-        (
-            "new_product_output",
-            "gross_output",
-            "new_product_above_output",
-            _("“%(a)s”不能大于“%(b)s”"),
-        ),
-        ("gross_output", "gross_output_ytd", "month_above_ytd", _("“%(a)s”不能大于“%(b)s”")),
-    ]
-    for part, whole, code, message in pairs:
+    for part, whole, code in NOT_ABOVE:
         if part not in by_key or whole not in by_key:
             continue
         a, b = as_decimal(values.get(part)), as_decimal(values.get(whole))
         if a is not None and b is not None and a > b:
-            out.append(
-                Finding(
-                    part, HARD, code, message % {"a": by_key[part].label, "b": by_key[whole].label}
-                )
-            )
+            out.append(Finding(part, HARD, code, not_above_message(by_key[part], by_key[whole])))
     return out
 
 

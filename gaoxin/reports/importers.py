@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -36,11 +36,11 @@ from gaoxin.core.imports import (
     lookup,
     parse_decimal,
 )
-from gaoxin.core.imports.upsert import bulk_session, insert_frame, write_audit
-from gaoxin.registry.importers import check_uscc
+from gaoxin.core.imports.upsert import bulk_session, db_literal, insert_frame, write_audit
+from gaoxin.registry.importers import USCC_COLUMN, check_uscc
 from gaoxin.registry.models import Enterprise
 from gaoxin.reports import rollups
-from gaoxin.reports.checks import MAX_VALUE
+from gaoxin.reports.checks import MAX_VALUE, NOT_ABOVE, not_above_message
 from gaoxin.reports.models import (
     FACT_COUNTS,
     FACT_FLAGS,
@@ -84,14 +84,7 @@ def _period_columns(form: ReportForm) -> tuple[pl.Expr, pl.Expr]:
 
 def _columns(fields: list[ReportField]) -> tuple[Column, ...]:
     base = (
-        Column(
-            "统一社会信用代码",
-            "uscc",
-            required=True,
-            aliases=("社会信用代码", "信用代码", "统一代码", "USCC"),
-            help="必填,企业库中已有的企业",
-            example="91450211MA5KXXXX0X",
-        ),
+        replace(USCC_COLUMN, help="必填,企业库中已有的企业"),
         Column(
             "报告期",
             "period",
@@ -208,7 +201,9 @@ class ReportTarget:
                         pl.col("_values").alias("values"),
                         pl.lit("[]").alias("findings"),
                         pl.lit(1).alias("revision"),
-                        pl.lit(_db_time(Report, "reviewed_at", now)).alias("reviewed_at"),
+                        pl.lit(db_literal(Report._meta.get_field("reviewed_at"), now)).alias(
+                            "reviewed_at"
+                        ),
                         pl.lit(actor_id, pl.Int64).alias("reviewed_by_id"),
                     ),
                     now=now,
@@ -326,7 +321,9 @@ class ReportTarget:
                 pl.col("_values").alias("values"),
                 pl.lit("[]").alias("findings"),
                 pl.lit(_("批量导入")).alias("explanation"),
-                pl.lit(_db_time(ReportRevision, "accepted_at", now)).alias("accepted_at"),
+                pl.lit(db_literal(ReportRevision._meta.get_field("accepted_at"), now)).alias(
+                    "accepted_at"
+                ),
                 pl.lit(actor_id, pl.Int64).alias("accepted_by_id"),
             ),
             now=now,
@@ -405,10 +402,8 @@ def _with_period_ids(
     return frame.join(table, on=["_year", "_month"], how="left", nulls_equal=True)
 
 
-def _db_time(model: Any, name: str, now: dt.datetime) -> Any:
-    """A datetime as insert_frame writes auto_now fields (ISO text on PostgreSQL)."""
-    value = model._meta.get_field(name).get_db_prep_save(now, connection)
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+def _stamp(model: Any, name: str, now: dt.datetime) -> Any:
+    return db_literal(model._meta.get_field(name), now)
 
 
 def _canonical(values: Any) -> str:
@@ -521,21 +516,16 @@ def validate(
                 reason=_("“%(field)s”必须填写") % {"field": f.label},
             )
         values[f.key] = pl.col(f"_v_{f.key}")
-    # Cross-field rules, as in reports.checks.
+    # A part may not exceed its whole: reports.checks' rules, vectorised.
     by_key = {f.key: f for f in fields}
-    for part, whole in (
-        ("rd_spend", "revenue"),
-        ("new_product_output", "gross_output"),
-        ("gross_output", "gross_output_ytd"),
-    ):
+    for part, whole, _code in NOT_ABOVE:
         if part in values and whole in values:
             a = values[part].cast(pl.Decimal(38, PLACES), strict=False)
             b = values[whole].cast(pl.Decimal(38, PLACES), strict=False)
             checks.add(
                 a > b,
                 column=f"f_{part}",
-                reason=_("“%(a)s”不能大于“%(b)s”")
-                % {"a": by_key[part].label, "b": by_key[whole].label},
+                reason=not_above_message(by_key[part], by_key[whole]),
             )
     checks.unique(
         ["enterprise_id", "_year", "_month"],

@@ -244,20 +244,6 @@ class ReportRevision(models.Model):
         return f"{self.report} #{self.number}"
 
 
-def shown_values(report: Report) -> dict[str, Any]:
-    """The report's stored values in the units its form shows (万元, 千元 …), for forms and
-    for re-checking what was saved."""
-    fields = {f.key: f for f in report.form.fields.all()}
-    out: dict[str, Any] = {}
-    for key, value in report.values.items():
-        f = fields.get(key)
-        if f is not None and f.is_number and value is not None:
-            out[key] = Decimal(str(value)) / f.factor
-        else:
-            out[key] = value
-    return out
-
-
 class Basis(models.TextChoices):
     FIRST = "first", _("首次报送")
     REVISED = "revised", _("修订后")

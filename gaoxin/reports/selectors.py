@@ -188,8 +188,8 @@ def worklist_counts(
 
 def in_form_units(fields: Iterable[ReportField], values: Mapping[str, Any]) -> dict[str, Any]:
     """Stored values (元 for money) in the units the form shows, keyed by field key, in the
-    form's field order; fields without a value are left out. Like models.shown_values, for any
-    stored values (a revision, last year's figures)."""
+    form's field order; fields without a value are left out. For a report's working copy, a
+    revision or last year's figures alike."""
     out: dict[str, Any] = {}
     for f in fields:
         value = values.get(f.key)

@@ -22,9 +22,8 @@ from gaoxin.reports.models import (
     ReportRevision,
     ReportStatus,
     fact_values,
-    shown_values,
 )
-from gaoxin.reports.selectors import history_for
+from gaoxin.reports.selectors import history_for, in_form_units
 
 S = ReportStatus
 # action -> (statuses it may start from, status it leads to)
@@ -138,7 +137,8 @@ def report_submit(
     typed is lost, and the ValidationError lists what to fix."""
     if report.status not in TRANSITIONS["submit"][0]:
         raise _refuse(report, "submit")
-    entered = entered if entered is not None else shown_values(report)
+    if entered is None:  # submit what was saved, in the form's units as if typed again
+        entered = in_form_units(report.form.fields.all(), report.values)
     values, findings = _evaluate(report, entered)
     text = (explanation if explanation is not None else report.explanation).strip()
     stored = [f.as_dict() for f in findings]

@@ -12,7 +12,6 @@ import logging
 import re
 import shutil
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,10 +44,7 @@ from gaoxin.core.imports.spec import (
     clean_text,
 )
 from gaoxin.core.imports.upsert import (
-    UpsertTarget,
-    apply_plan,
     bulk_session,
-    plan_upsert,
 )
 from gaoxin.core.models import AuditEntry, ImportJob
 
@@ -329,14 +325,14 @@ def _run(
             outcome.message = _("有 %(n)d 行未通过校验,未导入任何数据") % {"n": outcome.rejected}
         elif dry_run:
             for sheet in sheets:
-                sheet.plan = _plan(sheet, ctx)
+                sheet.plan = sheet.spec.target.plan(sheet.valid, ctx)
             _count(outcome, sheets)
             outcome.status = ImportJob.Status.PREVIEWED
         else:
             with bulk_session(), transaction.atomic():
                 for sheet in sheets:
-                    sheet.plan = _plan(sheet, ctx)
-                    _apply(sheet, acting_user, job.id)
+                    sheet.plan = sheet.spec.target.plan(sheet.valid, ctx)
+                    sheet.spec.target.apply(sheet.plan, actor=acting_user, batch=job.id)
                 _count(outcome, sheets)
                 if outcome.created or outcome.updated:  # a run that wrote nothing is no write
                     _audit_job(job, outcome, acting_user)
@@ -361,23 +357,6 @@ def _run(
     if outcome.status != ImportJob.Status.FAILED:
         _report(outcome, sheets)
     outcome.timings["total"] = time.perf_counter() - started
-
-
-def _plan(sheet: _Sheet, ctx: ImportContext) -> Any:
-    """The generic upsert, or the target's own plan when it writes more than one table (a
-    statistical report and its revision, say)."""
-    target = sheet.spec.target
-    if isinstance(target, UpsertTarget):
-        return plan_upsert(target, sheet.valid, ctx)
-    return target.plan(sheet.valid, ctx)
-
-
-def _apply(sheet: _Sheet, actor: Any, batch: uuid.UUID) -> None:
-    target = sheet.spec.target
-    if isinstance(target, UpsertTarget):
-        apply_plan(sheet.plan, actor=actor, batch=batch)
-    else:
-        target.apply(sheet.plan, actor=actor, batch=batch)
 
 
 def _can_review(user: Any) -> bool:

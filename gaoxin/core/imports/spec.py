@@ -16,7 +16,6 @@ from gaoxin.core.text import normalise_header
 if TYPE_CHECKING:
     import uuid
 
-    from gaoxin.core.imports.upsert import UpsertTarget
 
 ROW = "_row"  # the spreadsheet row number (1-based) each frame row came from
 ERROR_SCHEMA = {
@@ -74,7 +73,9 @@ Validator = Callable[["Checks", ImportContext], pl.DataFrame]
 
 
 class WriteTarget(Protocol):
-    """A target that plans and writes itself (several tables per row, say). Its plan has
+    """Where validated rows go: `plan` compares them with the database (dry runs stop there),
+    `apply` writes. UpsertTarget is the one-table case; a target writing several tables per
+    row (a report and its revision, say) implements the two itself. A plan has
     `counts` (created, updated, unchanged), `created` and `updated` frames with ROW, and
     `changes(action)`, an expression for the preview's samples."""
 
@@ -93,7 +94,7 @@ class SheetSpec:
     title: str
     columns: tuple[Column, ...]
     validate: Validator
-    target: UpsertTarget | WriteTarget
+    target: WriteTarget  # UpsertTarget for one table; its own class for more
     sheet_names: tuple[str, ...] = ()  # substrings of sheet names that pick this spec
     label: str = ""  # what one row is, for messages: 企业, 资质
 

@@ -62,6 +62,13 @@ class UpsertTarget:
     def concrete(self) -> dict[str, models.Field[Any, Any]]:
         return {f.attname: f for f in self.model._meta.concrete_fields if not f.primary_key}
 
+    # The WriteTarget interface the pipeline calls (gaoxin.core.imports.spec).
+    def plan(self, frame: pl.DataFrame, ctx: ImportContext) -> Plan:
+        return plan_upsert(self, frame, ctx)
+
+    def apply(self, plan: Plan, *, actor: Any, batch: uuid.UUID) -> WriteResult:
+        return apply_plan(plan, actor=actor, batch=batch)
+
 
 @dataclass
 class Plan:
@@ -434,6 +441,13 @@ def insert_slices(
     return total
 
 
+def db_literal(f: models.Field[Any, Any], value: Any) -> Any:
+    """A value as insert_frame passes it to the database: datetimes as the backend stores them
+    (ISO text with the offset on PostgreSQL, where COPY reads text)."""
+    prepared = _prep(f, value)
+    return prepared.isoformat() if isinstance(prepared, dt.datetime) else prepared
+
+
 def _insert_columns(
     fields: list[models.Field[Any, Any]], frame: pl.DataFrame, now: dt.datetime
 ) -> list[pl.Expr]:
@@ -442,10 +456,7 @@ def _insert_columns(
         if f.attname in frame.columns:
             columns.append(_db_expr(frame, f.attname).alias(f.attname))
         elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-            value = _prep(f, now)
-            if isinstance(value, dt.datetime):  # PostgreSQL: ISO text keeps the offset
-                value = value.isoformat()
-            columns.append(pl.lit(value).alias(f.attname))
+            columns.append(pl.lit(db_literal(f, now)).alias(f.attname))
         elif isinstance(f, models.JSONField):
             columns.append(pl.lit(_json_default(f)).alias(f.attname))
         else:

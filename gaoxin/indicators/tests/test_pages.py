@@ -125,3 +125,33 @@ def test_enterprise_profile_gains_its_reported_series_and_chain_position(
     assert "108,000" in fragment or "108000" in fragment  # 9,000 万元 x 12
     # Another enterprise's user may not read A's figures.
     assert client_for(ent_user).get(f"/indicators/enterprise/{a.pk}/").status_code == 404
+
+
+def test_an_enterprise_sees_its_chain_rank_only_among_enough_peers(
+    outputs, enterprise, ent_user, leader, client_for, dept_reviewer
+):
+    """Three enterprises report in 汽车零部件: rank and share would let each work out the others'
+    output, so its own user does not see them; staff do."""
+    from gaoxin.indicators.tests.test_indicators import accept, monthly
+    from gaoxin.registry.models import IndustryChain
+
+    enterprise.chain = IndustryChain.objects.get(name="汽车零部件")
+    enterprise.save(update_fields=["chain"])
+    accept(enterprise, 2019, 1, monthly("500"), dept_reviewer)
+    url = f"/indicators/enterprise/{enterprise.pk}/"
+    own = client_for(ent_user).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "500" in own  # its own figures
+    assert "排第" not in own
+    staff = client_for(leader).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "排第 3 位(共 3 家)" in staff
+
+
+def test_cached_breakdowns_follow_the_readers_language(outputs, leader, client_for):
+    from django.conf import settings
+
+    client = client_for(leader)
+    url = "/indicators/above_scale_count/?year=2019&by=chain"
+    assert "未分类" in client.get(url).content.decode()  # computed and cached in Chinese
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url).content.decode()
+    assert "Unclassified" in english and "未分类" not in english

@@ -165,7 +165,7 @@ def test_an_apply_that_fails_ends_failed_not_applying(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("gaoxin.core.imports.pipeline.apply_plan", broken)
+    monkeypatch.setattr("gaoxin.core.imports.upsert.UpsertTarget.apply", broken)
     job = import_on_page(client_for(dept_staff), tmp_path, [HEADERS, row(1)])
     assert job.status == ImportJob.Status.FAILED and "没有写入任何数据" in job.message
     assert Enterprise.objects.count() == 0
