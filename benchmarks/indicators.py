@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -185,6 +186,72 @@ def build(db_path: Path, data_dir: Path, n: int, seed: int = 5) -> float:
     return time.perf_counter() - started
 
 
+CLONED = (
+    "registry_enterprise",
+    "registry_qualification",
+    "reports_reportperiod",
+    "reports_report",
+    "reports_reportfact",
+    "reports_reportfactyear",
+)
+
+
+def clone_to_postgresql(db_path: Path, data_dir: Path, url: str) -> float:
+    """The same zone in a fresh PostgreSQL database: migrated by the platform, then the rows of
+    the benchmark's tables copied over with COPY (reference tables come from the migrations in
+    both, with the same ids)."""
+    import psycopg
+
+    env = _env(data_dir, url)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT
+    )
+    started = time.perf_counter()
+    source = sqlite3.connect(db_path)
+    with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+        # The rows come from a consistent database: foreign keys are not re-checked row by row
+        # at commit (Django makes them deferred), which takes longer than the copy.
+        conn.execute("SET session_replication_role = replica")
+        for table in CLONED:
+            columns = [r[1] for r in source.execute(f"PRAGMA table_info({table})")]
+            names = ", ".join(f'"{c}"' for c in columns)
+            select = f"SELECT {names} FROM {table}"  # noqa: S608 - our own table names
+            statement = f"COPY {table} ({names}) FROM STDIN" + (
+                " (FORMAT csv)" if shutil.which("sqlite3") else ""
+            )
+            with conn.cursor().copy(statement) as copy:
+                if shutil.which("sqlite3"):  # the CLI writes CSV at C speed
+                    with subprocess.Popen(
+                        ["sqlite3", "-csv", str(db_path), select], stdout=subprocess.PIPE
+                    ) as dump:
+                        assert dump.stdout is not None
+                        while chunk := dump.stdout.read(1 << 20):
+                            copy.write(chunk)
+                else:
+                    for row in source.execute(select):
+                        copy.write_row(row)
+            reset = f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"  # noqa: E501, S608 - our own table names
+            conn.execute(reset)
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def _pg_database(url: str, name: str, *, drop: bool = False, keep: bool = False) -> str:
+    import psycopg
+
+    base = url.rsplit("/", 1)[0]
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if keep and exists and not drop:
+            return f"{base}/{name}"
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if not drop:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
 def child(args: argparse.Namespace) -> None:
     import django
 
@@ -217,42 +284,74 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"cold": cold, "warm": warm, "dash_cold": dash_cold, "dash_warm": dash_warm}))
 
 
+def _has_data(url: str) -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+            row = conn.execute("SELECT COUNT(*) FROM reports_reportfactyear").fetchone()
+            return bool(row and row[0])
+    except psycopg.Error:
+        return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[2_000, 20_000, 200_000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the built databases in this folder and reuse them"
+    )
+    parser.add_argument("--database-url", help="also run on this PostgreSQL server")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return 0
     runs = 1 if args.smoke else args.runs
-    work = Path(tempfile.mkdtemp(prefix="gaoxin-bench-ind-"))
+    work = args.keep or Path(tempfile.mkdtemp(prefix="gaoxin-bench-ind-"))
+    work.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         db = work / f"ind{n}.sqlite3"
         data_dir = work / f"data{n}"
-        data_dir.mkdir()
-        built = build(db, data_dir, n)
-        results = []
-        for _run in range(runs):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child"],
-                env=_env(data_dir, f"sqlite:///{db}"),
-                check=True,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
+        data_dir.mkdir(exist_ok=True)
+        built = 0.0
+        if not (args.keep and db.exists()):
+            db.unlink(missing_ok=True)
+            built = build(db, data_dir, n)
+        targets = [("sqlite", f"sqlite:///{db}", built)]
+        if args.database_url:
+            name = f"gaoxin_bench_ind_{n}"
+            pg_url = _pg_database(args.database_url, name, keep=bool(args.keep))
+            cloned = 0.0
+            if not args.keep or not _has_data(pg_url):
+                pg_url = _pg_database(args.database_url, name)
+                cloned = clone_to_postgresql(db, data_dir, pg_url)
+            targets.append(("postgresql", pg_url, cloned))
+        for engine, url, prepared in targets:
+            results = []
+            for _run in range(runs):
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child"],
+                    env=_env(data_dir, url),
+                    check=True,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
+                results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+            print(
+                f"{engine} {n:,} enterprises x 36 months ({n * 36:,} monthly rows; prepared in "
+                f"{prepared:.0f}s): all indicators, all breakdowns cold {med['cold']:.2f}s, warm "
+                f"{med['warm'] * 1000:.0f} ms; dashboard data cold {med['dash_cold']:.2f}s, warm "
+                f"{med['dash_warm'] * 1000:.1f} ms (median of {runs})"
             )
-            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-        print(
-            f"sqlite {n:,} enterprises x 36 months ({n * 36:,} monthly rows; built in "
-            f"{built:.0f}s): all indicators, all breakdowns cold {med['cold']:.2f}s, warm "
-            f"{med['warm'] * 1000:.0f} ms; dashboard data cold {med['dash_cold']:.2f}s, warm "
-            f"{med['dash_warm'] * 1000:.1f} ms (median of {runs})"
-        )
-        db.unlink()
+            if engine == "postgresql" and not args.keep:
+                _pg_database(args.database_url, f"gaoxin_bench_ind_{n}", drop=True)
+        if not args.keep:
+            db.unlink()
     print(
         f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}"

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from gaoxin.indicators.definitions import WAN, above_scale_ids
+from gaoxin.indicators.definitions import WAN, above_scale_ids, above_scale_query
 from gaoxin.indicators.engine import REVISED, Scope, all_indicators, data_version, summary
 from gaoxin.indicators.models import Target
 from gaoxin.registry.models import Enterprise
@@ -89,8 +89,9 @@ def trend(code: str, years: list[int], basis: str = REVISED) -> list[tuple[int, 
 
 def monthly_output(year: int) -> list[dict[str, Any]]:
     """Above-scale output per month (万元) and its growth on the same month a year earlier,
-    same caliber: this year's above-scale enterprises in both years."""
-    population = above_scale_ids(year, basis=REVISED)
+    same caliber: this year's above-scale enterprises in both years (a subquery, not a list
+    of 50k ids)."""
+    population = above_scale_query(year, REVISED)
 
     def per_month(y: int) -> dict[int, Decimal]:
         rows = (
@@ -119,11 +120,14 @@ def top_enterprises(year: int, limit: int = 10) -> list[tuple[str, int, Decimal]
     from gaoxin.indicators.engine import compute
 
     result = compute("above_scale_output", Scope(year))
-    best = sorted(result.members, key=lambda m: m.numerator, reverse=True)[:limit]
+    best = result.frame.sort(["numerator", "enterprise_id"], descending=[True, False]).head(limit)
     names = dict(
-        Enterprise.objects.filter(pk__in=[m.enterprise_id for m in best]).values_list("pk", "name")
+        Enterprise.objects.filter(pk__in=best["enterprise_id"].to_list()).values_list("pk", "name")
     )
-    return [(names.get(m.enterprise_id, ""), m.enterprise_id, m.numerator) for m in best]
+    return [
+        (names.get(pk, ""), pk, Decimal(fen) / result.scale)
+        for pk, fen in best.select("enterprise_id", "numerator").iter_rows()
+    ]
 
 
 def submission_progress() -> dict[str, Any] | None:

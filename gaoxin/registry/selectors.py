@@ -55,21 +55,26 @@ def enterprises_holding(
     return qs.filter(Exists(held))
 
 
+def recognitions_in(kind: str, year: int) -> QuerySet[Qualification]:
+    """Recognitions for `kind` made during `year`."""
+    return Qualification.objects.filter(
+        kind=kind, recognised_on__range=(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    )
+
+
+def recognitions_before(kind: str, year: int) -> QuerySet[Qualification]:
+    """Recognitions for `kind` made before `year` began."""
+    return Qualification.objects.filter(kind=kind, recognised_on__lt=dt.date(year, 1, 1))
+
+
 def enterprises_recognised_in(
     kind: str, year: int, *, first_time: bool = False, base: QuerySet[Enterprise] | None = None
 ) -> QuerySet[Enterprise]:
     """Enterprises recognised for `kind` during `year`; `first_time` excludes re-recognitions."""
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    recognised = Qualification.objects.filter(
-        enterprise=OuterRef("pk"), kind=kind, recognised_on__range=(start, end)
-    )
     qs = base if base is not None else Enterprise.objects.all()
-    qs = qs.filter(Exists(recognised))
+    qs = qs.filter(Exists(recognitions_in(kind, year).filter(enterprise=OuterRef("pk"))))
     if first_time:
-        earlier = Qualification.objects.filter(
-            enterprise=OuterRef("pk"), kind=kind, recognised_on__lt=start
-        )
-        qs = qs.filter(~Exists(earlier))
+        qs = qs.filter(~Exists(recognitions_before(kind, year).filter(enterprise=OuterRef("pk"))))
     return qs
 
 

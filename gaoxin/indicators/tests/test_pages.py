@@ -32,6 +32,18 @@ def test_lineage_export_adds_up_to_the_value_and_is_audited(outputs, leader, cli
     rows = list(sheet(response.content).iter_rows(values_only=True))
     assert rows[0][:2] == ("统一社会信用代码", "企业名称")
     assert sum(r[4] for r in rows[1:]) == 174000
+    # The report rows behind it: every accepted month of each member, adding up to the value.
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    facts = list(book.worksheets[1].iter_rows(values_only=True))
+    assert facts[0] == (
+        "统一社会信用代码",
+        "企业名称",
+        "报告期",
+        "修订次数",
+        "工业总产值(当年价格)(万元)",
+    )
+    assert len(facts) - 1 == 3 * 12 and facts[1][2] == "2019-01"
+    assert sum(r[4] for r in facts[1:]) == 174000
     assert AuditEntry.objects.filter(action="export", model="indicators.indicator").count() == 1
 
 
