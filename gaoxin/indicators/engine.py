@@ -323,12 +323,13 @@ def _read_attributes(ids: list[int]) -> pl.DataFrame:
     from gaoxin.registry.models import EmergingCategory, IndustryCategory, IndustryChain
 
     def names(model: Any, column: str) -> pl.DataFrame:
-        return memo(
+        found: pl.DataFrame = memo(
             ("names", model._meta.label, column),
             lambda: query_frame(
                 model.objects.values_list("pk", column), {"id": pl.Int64, "name": pl.Utf8}
             ),
         )
+        return found
 
     # Raw SQL: the ORM spends more preparing a 10,000-value IN list than the query takes.
     table = Enterprise._meta.db_table
@@ -353,8 +354,8 @@ def _read_attributes(ids: list[int]) -> pl.DataFrame:
         ("sei_id", names(EmergingCategory, "name"), "sei"),
         ("industry_id", names(IndustryCategory, "section"), "industry"),
     )
-    for key, table, label in lookups:
-        frame = frame.join(table.rename({"id": key, "name": label}), on=key, how="left")
+    for key, names_of, label in lookups:
+        frame = frame.join(names_of.rename({"id": key, "name": label}), on=key, how="left")
     confirmed = pl.col("sei_id").is_not_null() & (
         pl.col("sei_status") == Enterprise.SeiStatus.CONFIRMED
     )
