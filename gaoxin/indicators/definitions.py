@@ -131,7 +131,10 @@ def _totals(
             qs = qs.filter(month__lte=through_month)
         if among is not None:
             qs = qs.filter(enterprise_id__in=population_query(among))
-        qs = qs.values("enterprise_id").annotate(**{f"fen_{c}": _fen(Sum(c)) for c in columns})
+        if form_code == INDUSTRY_MONTHLY:
+            qs = qs.values("enterprise_id").annotate(**{f"fen_{c}": _fen(Sum(c)) for c in columns})
+        else:  # an annual form: one fact row per enterprise, year and basis; nothing to add up
+            qs = qs.annotate(**{f"fen_{c}": _fen(F(c)) for c in columns})
     return query_frame(qs.values_list("enterprise_id", *(f"fen_{c}" for c in columns)), schema)
 
 

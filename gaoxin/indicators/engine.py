@@ -399,23 +399,22 @@ def breakdowns(
     """`breakdown` for several attributes, joining the members with their attributes once."""
     unset = str(_("未分类"))
     attributes = enterprise_attributes(result.frame["enterprise_id"])
-    joined = result.frame.join(attributes, on="enterprise_id", how="left")
-    out = {}
-    for by in kinds:
-        groups = (
-            joined.with_columns(
-                pl.when(pl.col(by).fill_null("") == "")
-                .then(pl.lit(unset))
-                .otherwise(pl.col(by))
-                .alias("label")
-            )
-            .group_by("label")
-            .agg(
-                pl.col("numerator").sum(),
-                pl.col("denominator").sum(),
-                (pl.col("numerator") != 0).sum().alias("nonzero"),
-            )
+    joined = result.frame.lazy().join(attributes.lazy(), on="enterprise_id", how="left")
+    queries = [
+        joined.group_by(
+            pl.when(pl.col(by).fill_null("") == "")
+            .then(pl.lit(unset))
+            .otherwise(pl.col(by))
+            .alias("label")
+        ).agg(
+            pl.col("numerator").sum(),
+            pl.col("denominator").sum(),
+            (pl.col("numerator") != 0).sum().alias("nonzero"),
         )
+        for by in kinds
+    ]
+    out = {}
+    for by, groups in zip(kinds, pl.collect_all(queries), strict=True):
         values = {
             label: aggregate(
                 result.kind, numerator=n, denominator=d, nonzero=nz, scale=result.scale
