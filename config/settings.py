@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gaoxin.registry",
     "gaoxin.reports",
     "gaoxin.indicators",
+    "gaoxin.policies",
     "gaoxin.party",
 ]
 
