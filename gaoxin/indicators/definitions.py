@@ -79,7 +79,7 @@ def population_query(among: Among) -> QuerySet[Any]:
     raise ValueError(name)
 
 
-def _fen(value: Any) -> Cast:
+def fen_expr(value: Any) -> Cast:
     """A money value in 元 (two decimals) as integer fen, computed in the database."""
     zero = Value(Decimal(0), output_field=DecimalField())
     hundred = Value(Decimal(FEN), output_field=DecimalField())
@@ -124,7 +124,7 @@ def _totals(
         qs: Any = ReportFactYear.objects.filter(form_code=form_code, year=year, basis=basis)
         if among is not None:
             qs = qs.filter(enterprise_id__in=population_query(among))
-        qs = qs.annotate(**{f"fen_{c}": _fen(F(c)) for c in columns})
+        qs = qs.annotate(**{f"fen_{c}": fen_expr(F(c)) for c in columns})
     else:
         qs = ReportFact.objects.filter(form_code=form_code, year=year, basis=basis)
         if through_month:
@@ -132,9 +132,11 @@ def _totals(
         if among is not None:
             qs = qs.filter(enterprise_id__in=population_query(among))
         if form_code == INDUSTRY_MONTHLY:
-            qs = qs.values("enterprise_id").annotate(**{f"fen_{c}": _fen(Sum(c)) for c in columns})
+            qs = qs.values("enterprise_id").annotate(
+                **{f"fen_{c}": fen_expr(Sum(c)) for c in columns}
+            )
         else:  # an annual form: one fact row per enterprise, year and basis; nothing to add up
-            qs = qs.annotate(**{f"fen_{c}": _fen(F(c)) for c in columns})
+            qs = qs.annotate(**{f"fen_{c}": fen_expr(F(c)) for c in columns})
     return query_frame(qs.values_list("enterprise_id", *(f"fen_{c}" for c in columns)), schema)
 
 

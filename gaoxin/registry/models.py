@@ -204,6 +204,7 @@ class Qualification(models.Model):
         ABOVE_SCALE = "above_scale", _("规模以上工业企业")
         SMART_FACTORY = "smart_factory", _("广西智能工厂示范企业")
         RD_INSTITUTION = "rd_institution", _("研发机构")
+        INNOVATION_TEAM = "innovation_team", _("高层次创新团队")
 
     class Level(models.TextChoices):
         NONE = "", _("—")
