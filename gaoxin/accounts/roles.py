@@ -45,9 +45,16 @@ class Cap:
     REPORTS_CONFIGURE = "reports.configure"  # report periods and due dates
     INDICATORS_VIEW = "indicators.view"  # indicator values, lineage, dashboards, big screen
     INDICATORS_TARGETS = "indicators.targets"  # set the yearly targets
+    POLICIES_VIEW = "policies.view"  # policies, measures, budgets, what-if results
+    POLICIES_MANAGE = "policies.manage"  # write policies and measures, set budgets, run what-ifs
 
 
-_STAFF_READ = {Cap.REGISTRY_VIEW_ALL, Cap.REPORTS_VIEW_ALL, Cap.INDICATORS_VIEW}
+_STAFF_READ = {
+    Cap.REGISTRY_VIEW_ALL,
+    Cap.REPORTS_VIEW_ALL,
+    Cap.INDICATORS_VIEW,
+    Cap.POLICIES_VIEW,
+}
 
 ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.ZONE_ADMIN: frozenset(
@@ -63,6 +70,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.REPORTS_REVIEW,
             Cap.REPORTS_CONFIGURE,
             Cap.INDICATORS_TARGETS,
+            Cap.POLICIES_MANAGE,
         }
     ),
     Role.DEPT_STAFF: frozenset(_STAFF_READ | {Cap.REGISTRY_EDIT, Cap.REGISTRY_IMPORT}),
@@ -80,4 +88,6 @@ DEPARTMENT_CAPS: dict[str, frozenset[str]] = {
     Department.ECONOMIC: frozenset(
         {Cap.REPORTS_REVIEW, Cap.REPORTS_CONFIGURE, Cap.INDICATORS_TARGETS}
     ),
+    # The science and technology bureau writes the zone's support policies.
+    Department.SCITECH: frozenset({Cap.POLICIES_MANAGE}),
 }

@@ -51,7 +51,7 @@ NEW_ABOVE_SCALE = MeasureSpec(
         amount=param("reward_fen"),
     ),
     defaults={"reward_fen": 100_000 * YUAN},
-    labels={"reward_fen": _("奖励金额(分)")},
+    labels={"reward_fen": _("奖励金额(元)")},
 )
 
 RD_SUBSIDY = MeasureSpec(
@@ -73,7 +73,7 @@ RD_SUBSIDY = MeasureSpec(
     labels={
         "min_intensity_pct": _("研发强度下限(%)"),
         "rate_pct": _("补助比例(%)"),
-        "cap_fen": _("单家年度上限(分)"),
+        "cap_fen": _("单家年度上限(元)"),
     },
 )
 
@@ -86,7 +86,7 @@ LOAN_INTEREST = MeasureSpec(
         amount=least(col("interest_paid") * param("share_pct") // 100, param("cap_fen")),
     ),
     defaults={"share_pct": 50, "cap_fen": 500_000 * YUAN},
-    labels={"share_pct": _("贴息比例(%)"), "cap_fen": _("单家年度上限(分)")},
+    labels={"share_pct": _("贴息比例(%)"), "cap_fen": _("单家年度上限(元)")},
 )
 
 HTE_RECOGNITION = MeasureSpec(
@@ -98,7 +98,7 @@ HTE_RECOGNITION = MeasureSpec(
         amount=when(col("hte_first_time"), param("first_fen"), param("again_fen")),
     ),
     defaults={"first_fen": 200_000 * YUAN, "again_fen": 100_000 * YUAN},
-    labels={"first_fen": _("首次认定奖励(分)"), "again_fen": _("重新认定奖励(分)")},
+    labels={"first_fen": _("首次认定奖励(元)"), "again_fen": _("重新认定奖励(元)")},
 )
 
 GAZELLE = MeasureSpec(
@@ -108,7 +108,7 @@ GAZELLE = MeasureSpec(
     rule=Rule(eligible=col("gazelle_recognised"), amount=param("max_fen")),
     defaults={"min_fen": 100_000 * YUAN, "max_fen": 500_000 * YUAN},
     reviewer_sets_amount=True,
-    labels={"min_fen": _("区间下限(分)"), "max_fen": _("区间上限(分)")},
+    labels={"min_fen": _("区间下限(元)"), "max_fen": _("区间上限(元)")},
 )
 
 INNOVATION_TEAM = MeasureSpec(
@@ -118,7 +118,7 @@ INNOVATION_TEAM = MeasureSpec(
     rule=Rule(eligible=col("innovation_team"), amount=param("max_fen")),
     defaults={"min_fen": 500_000 * YUAN, "max_fen": 5_000_000 * YUAN},
     reviewer_sets_amount=True,
-    labels={"min_fen": _("区间下限(分)"), "max_fen": _("区间上限(分)")},
+    labels={"min_fen": _("区间下限(元)"), "max_fen": _("区间上限(元)")},
 )
 
 SHIPPED: dict[str, MeasureSpec] = {

@@ -66,3 +66,119 @@ class InterestPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.paid_on}"
+
+
+class Policy(models.Model):
+    """A support policy document (政策文件) with its measures; drafted, then published."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        WITHDRAWN = "withdrawn", _("已废止")
+
+    title = models.CharField(_("政策名称"), max_length=200)
+    issuer = models.CharField(_("发文机关"), max_length=100)
+    doc_number = models.CharField(_("文号"), max_length=60, blank=True)
+    effective_from = models.DateField(_("施行日期"))
+    effective_to = models.DateField(_("截止日期"), null=True, blank=True)
+    full_text = models.TextField(_("政策全文"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("政策")
+        verbose_name_plural = _("政策")
+        ordering = ["-effective_from", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="policy_period_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Measure(models.Model):
+    """A measure (条款) of a policy: one of the shipped rules (`measures.SHIPPED`) with this
+    policy's parameters, a cap per enterprise and year, and yearly budgets. Its rule and
+    parameters live in numbered versions; a decision records the version it used."""
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="measures"
+    )
+    code = models.SlugField(_("条款类型"), max_length=40)
+    name = models.CharField(_("条款名称"), max_length=100)
+    cap_fen = models.BigIntegerField(_("单家企业年度上限(分)"), null=True, blank=True)
+    order = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("政策条款")
+        verbose_name_plural = _("政策条款")
+        ordering = ["policy", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "code"], name="measure_code_unique"),
+            models.CheckConstraint(
+                condition=Q(cap_fen__isnull=True) | Q(cap_fen__gt=0), name="measure_cap_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def current(self) -> MeasureVersion:
+        return self.versions.order_by("-number").first()  # type: ignore[return-value]
+
+
+class MeasureVersion(models.Model):
+    """A measure's rule (canonical JSON) and parameters as they were from `created_at`; never
+    changed once written."""
+
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("政策条款"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveSmallIntegerField(_("版本"))
+    rule = models.TextField(_("规则"))
+    params = models.JSONField(_("参数"))
+    version = models.CharField(_("版本标识"), max_length=16)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("条款版本")
+        verbose_name_plural = _("条款版本")
+        ordering = ["measure", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "number"], name="measure_version_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} v{self.number}"
+
+
+class MeasureBudget(models.Model):
+    """The money set aside for a measure in a year."""
+
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("政策条款"), on_delete=models.CASCADE, related_name="budgets"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    amount_fen = models.BigIntegerField(_("预算金额(分)"))
+
+    class Meta:
+        verbose_name = _("条款预算")
+        verbose_name_plural = _("条款预算")
+        ordering = ["measure", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "year"], name="measure_budget_unique"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="budget_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure} {self.year}"

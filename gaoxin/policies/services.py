@@ -11,7 +11,15 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
-from gaoxin.policies.models import InterestPayment, Loan
+from gaoxin.policies.measures import SHIPPED, MeasureSpec
+from gaoxin.policies.models import (
+    InterestPayment,
+    Loan,
+    Measure,
+    MeasureBudget,
+    MeasureVersion,
+    Policy,
+)
 from gaoxin.registry.models import Enterprise
 
 LOAN_FIELDS = (
@@ -104,3 +112,158 @@ def interest_payment_record(
         enterprise_id=loan.enterprise_id,
     )
     return payment, True
+
+
+# --- policies, measures, budgets ------------------------------------------------------------
+
+POLICY_FIELDS = ("title", "issuer", "doc_number", "effective_from", "effective_to", "full_text")
+
+
+@transaction.atomic
+def policy_create(*, data: dict[str, Any], acting_user: Any) -> Policy:
+    """Creates a draft policy; the title, issuer and start date are required."""
+    policy = Policy(**{k: v for k, v in data.items() if k in POLICY_FIELDS})
+    errors: dict[str, str] = {}
+    if not (policy.title or "").strip():
+        errors["title"] = _("请填写政策名称")
+    if not (policy.issuer or "").strip():
+        errors["issuer"] = _("请填写发文机关")
+    if policy.effective_from is None:
+        errors["effective_from"] = _("请填写施行日期")
+    elif policy.effective_to is not None and policy.effective_to < policy.effective_from:
+        errors["effective_to"] = _("截止日期不能早于施行日期")
+    if errors:
+        raise ValidationError(errors)
+    policy.save()
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE,
+        obj=policy,
+        changes=audit.diff({}, audit.snapshot(policy, POLICY_FIELDS)),
+    )
+    return policy
+
+
+def _checked_params(spec: MeasureSpec, given: dict[str, Any]) -> dict[str, int]:
+    """The spec's defaults overridden by `given`; every value a whole number ≥ 0."""
+    params = dict(spec.defaults)
+    errors: dict[str, str] = {}
+    for key, value in given.items():
+        if key not in spec.defaults:
+            errors[key] = _("该条款没有参数“%(key)s”") % {"key": key}
+            continue
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            errors[key] = _("“%(value)s”不是整数") % {"value": value}
+            continue
+        if number < 0:
+            errors[key] = _("参数不能为负数")
+            continue
+        params[key] = number
+    if not errors and "min_fen" in params and params["min_fen"] > params["max_fen"]:
+        errors["min_fen"] = _("区间下限不能高于上限")
+    if errors:
+        raise ValidationError(errors)
+    return params
+
+
+@transaction.atomic
+def measure_add(
+    *,
+    policy: Policy,
+    code: str,
+    params: dict[str, Any] | None = None,
+    cap_fen: int | None = None,
+    acting_user: Any,
+) -> Measure:
+    """Adds one of the shipped measures to a policy, with version 1 of its rule and parameters.
+    A measure type appears once per policy."""
+    spec = SHIPPED.get(code)
+    if spec is None:
+        raise ValidationError({"code": _("没有这种条款类型")})
+    if policy.measures.filter(code=code).exists():
+        raise ValidationError({"code": _("本政策已有这一条款")})
+    if cap_fen is not None and cap_fen <= 0:
+        raise ValidationError({"cap_fen": _("上限应大于0;不设上限请留空")})
+    checked = _checked_params(spec, params or {})
+    measure = Measure.objects.create(
+        policy=policy,
+        code=code,
+        name=str(spec.name),
+        cap_fen=cap_fen,
+        order=policy.measures.count(),
+    )
+    version = _new_version(measure, spec, checked)
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE,
+        obj=measure,
+        changes={
+            "code": [None, code],
+            "cap_fen": [None, cap_fen],
+            "params": [None, checked],
+            "version": [None, version.version],
+        },
+    )
+    return measure
+
+
+def _new_version(measure: Measure, spec: MeasureSpec, params: dict[str, int]) -> MeasureVersion:
+    last = measure.versions.order_by("-number").first()
+    return MeasureVersion.objects.create(
+        measure=measure,
+        number=(last.number + 1) if last else 1,
+        rule=spec.rule.to_json(),
+        params=params,
+        version=spec.rule.version(params),
+    )
+
+
+@transaction.atomic
+def measure_params_set(
+    *, measure: Measure, params: dict[str, Any], acting_user: Any
+) -> MeasureVersion:
+    """Writes a new version when the parameters change (earlier versions, and decisions made
+    with them, stay as they were); returns the current version."""
+    spec = SHIPPED[measure.code]
+    current = measure.current()
+    checked = _checked_params(spec, {**current.params, **params})
+    if checked == current.params and current.rule == spec.rule.to_json():
+        return current
+    version = _new_version(measure, spec, checked)
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE,
+        obj=measure,
+        changes={
+            "params": [current.params, checked],
+            "version": [current.version, version.version],
+        },
+    )
+    return version
+
+
+@transaction.atomic
+def budget_set(*, measure: Measure, year: int, amount_fen: int, acting_user: Any) -> MeasureBudget:
+    """Sets a measure's budget for a year (0 or more)."""
+    if amount_fen < 0:
+        raise ValidationError({"amount_fen": _("预算不能为负数")})
+    if not 2000 <= year <= 2100:
+        raise ValidationError({"year": _("年度应在2000到2100之间")})
+    budget, created = MeasureBudget.objects.get_or_create(
+        measure=measure, year=year, defaults={"amount_fen": amount_fen}
+    )
+    before = None if created else budget.amount_fen
+    if not created and budget.amount_fen == amount_fen:
+        return budget
+    if not created:
+        budget.amount_fen = amount_fen
+        budget.save(update_fields=["amount_fen"])
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.CREATE if created else audit.AuditEntry.Action.UPDATE,
+        obj=budget,
+        changes={"amount_fen": [before, amount_fen]},
+    )
+    return budget

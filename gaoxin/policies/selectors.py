@@ -1,0 +1,61 @@
+"""Reads for policy funds that take more than one query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from gaoxin.policies.facts import enterprise_facts
+from gaoxin.policies.measures import SHIPPED
+from gaoxin.policies.models import Measure, MeasureVersion, Policy
+from gaoxin.policies.rules import Rule
+
+
+@dataclass
+class WhatIfRow:
+    measure: Measure
+    version: MeasureVersion
+    beneficiaries: int
+    total_fen: int
+    budget_fen: int | None
+    reviewer_sets_amount: bool
+
+    @property
+    def remaining_fen(self) -> int | None:
+        return None if self.budget_fen is None else self.budget_fen - self.total_fen
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_fen is not None and self.total_fen > self.budget_fen
+
+
+def what_if(policy: Policy, year: int, facts: pl.DataFrame | None = None) -> list[WhatIfRow]:
+    """Each measure of the policy run over every enterprise with the records as they are now:
+    how many would qualify and what it would cost (after the cap per enterprise), against the
+    measure's budget for the year. The stored version of each rule is evaluated, as a decision
+    would be. Measures whose amount the reviewer sets count the top of their range."""
+    facts = enterprise_facts(year) if facts is None else facts
+    measures = list(policy.measures.prefetch_related("versions", "budgets").order_by("order", "pk"))
+    rows = []
+    for measure in measures:
+        version = max(measure.versions.all(), key=lambda v: v.number)
+        rule = Rule.from_json(version.rule)
+        decided = rule.decide_all(facts, version.params).filter("eligible")
+        amount = pl.col("amount_fen")
+        if measure.cap_fen is not None:
+            amount = pl.min_horizontal(amount, pl.lit(measure.cap_fen))
+        total = decided.select(amount.sum()).item() if decided.height else 0
+        budget = next((b.amount_fen for b in measure.budgets.all() if b.year == year), None)
+        spec = SHIPPED.get(measure.code)
+        rows.append(
+            WhatIfRow(
+                measure=measure,
+                version=version,
+                beneficiaries=decided.height,
+                total_fen=int(total or 0),
+                budget_fen=budget,
+                reviewer_sets_amount=bool(spec and spec.reviewer_sets_amount),
+            )
+        )
+    return rows
