@@ -127,3 +127,14 @@ def _fresh_computations():
     clear_memo()
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """Every test starts in the default language (zh-hans): a page test that switched to
+    English must not leave service messages in English for the next test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()

@@ -90,6 +90,7 @@ def _register_routers() -> None:
     from gaoxin.core.api import router as core_router
     from gaoxin.core.import_api import import_router
     from gaoxin.indicators.api import router as indicators_router
+    from gaoxin.policies.api import router as policies_router
     from gaoxin.registry.api import router as registry_router
     from gaoxin.registry.api_import import router as registry_import_router
     from gaoxin.reports.api import router as reports_router
@@ -104,6 +105,7 @@ def _register_routers() -> None:
     )
     api.add_router("/reports", reports_router)
     api.add_router("/indicators", indicators_router)
+    api.add_router("/policies", policies_router)
 
 
 _register_routers()

@@ -11,6 +11,7 @@ urlpatterns = [
     path("registry/", include("gaoxin.registry.urls")),
     path("reports/", include("gaoxin.reports.urls")),
     path("indicators/", include("gaoxin.indicators.urls")),
+    path("policies/", include("gaoxin.policies.urls")),
     path("audit/", include("gaoxin.core.urls")),
     path("api/", api.urls),
 ]

@@ -31,6 +31,7 @@ EDITORS = {"zone_admin", "dept_staff"}
 ENTERPRISE_USERS = {"ent_user", "other_ent_user"}
 REPORT_REVIEWERS = {"zone_admin", "dept_reviewer", "dept_staff"}  # dept_staff: 经济发展局
 REPORT_CONFIGURERS = {"zone_admin", "dept_staff"}
+POLICY_MANAGERS = {"zone_admin"}  # and 科技局 department staff (none among the personas)
 # Pages that need no login at all.
 PUBLIC = {"accounts:login", "set_language", "accounts:logout"}
 SKIP_PREFIXES = ("api", "api-1.0.0")  # the API is walked through its OpenAPI document below
@@ -79,6 +80,15 @@ class World:
             status=ReportStatus.SUBMITTED,
             values={"gross_output": "12345000"},
         )
+        from gaoxin.policies import services as policy_services
+        from gaoxin.policies.models import Policy
+
+        self.policy = Policy.objects.create(
+            title="科技创新扶持", issuer="管委会", effective_from="2019-01-01"
+        )
+        self.measure = policy_services.measure_add(
+            policy=self.policy, code="new_above_scale", acting_user=None
+        )
 
 
 # url name -> (kwargs builder, personas allowed to open it). Keep in step with the urls.py files.
@@ -87,6 +97,8 @@ NO_ARGS: Callable[[World], dict[str, Any]] = lambda w: {}  # noqa: E731
 ENT = lambda w: {"pk": w.enterprise.pk}  # noqa: E731
 PERIOD = lambda w: {"period_pk": w.period.pk}  # noqa: E731
 REPORT = lambda w: {"pk": w.report.pk}  # noqa: E731
+POLICY = lambda w: {"pk": w.policy.pk}  # noqa: E731
+MEASURE = lambda w: {"pk": w.policy.pk, "measure_pk": w.measure.pk}  # noqa: E731
 URLS: dict[str, Rule] = {
     "home": (NO_ARGS, EVERYONE),
     "accounts:tokens": (NO_ARGS, EVERYONE),
@@ -140,6 +152,12 @@ URLS: dict[str, Rule] = {
     "indicators:detail": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
     "indicators:lineage": (lambda w: {"code": "above_scale_count"}, STAFF_READ),
     "indicators:enterprise": (ENT, STAFF_READ | {"ent_user"}),
+    "policies:list": (NO_ARGS, STAFF_READ),
+    "policies:create": (NO_ARGS, POLICY_MANAGERS),
+    "policies:detail": (POLICY, STAFF_READ),
+    "policies:measure_add": (POLICY, POLICY_MANAGERS),
+    "policies:measure_params": (MEASURE, POLICY_MANAGERS),
+    "policies:budget_set": (MEASURE, POLICY_MANAGERS),
 }
 
 

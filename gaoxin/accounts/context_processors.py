@@ -19,6 +19,7 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_("战新类别审核"), "registry:sei_review", Cap.REGISTRY_REVIEW),
     (_("园区概览"), "indicators:dashboard", Cap.INDICATORS_VIEW),
     (_("指标"), "indicators:list", Cap.INDICATORS_VIEW),
+    (_("政策资金"), "policies:list", Cap.POLICIES_VIEW),
     (_("审计日志"), "core:audit", Cap.AUDIT_VIEW),
 ]
 

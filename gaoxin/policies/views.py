@@ -1,0 +1,223 @@
+"""Policy pages: the list, a new policy, and a policy with its measures, parameters, budgets
+and the what-if over the zone. Staff with the policy capabilities only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gaoxin.accounts.roles import Cap
+from gaoxin.policies import selectors, services
+from gaoxin.policies.measures import SHIPPED
+from gaoxin.policies.models import Measure, Policy
+
+
+def _require(request: HttpRequest, cap: str) -> None:
+    if not request.user.can(cap):  # type: ignore[union-attr]
+        raise Http404
+
+
+def yuan_to_fen(text: str, field: str, *, blank: bool = False) -> int | None:
+    """An amount typed in 元 ("1,234.5") as fen; a clear error naming the field otherwise."""
+    cleaned = (text or "").strip().replace(",", "").replace(",", "")
+    if not cleaned:
+        if blank:
+            return None
+        raise ValidationError({field: _("请填写金额")})
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise ValidationError({field: _("“%(value)s”不是金额") % {"value": text}}) from exc
+    if value != value.quantize(Decimal("0.01")) or not value.is_finite():
+        raise ValidationError({field: _("金额最多两位小数")})
+    if abs(value) >= Decimal(10) ** 14:
+        raise ValidationError({field: _("金额过大,请核对单位")})
+    return int(value * 100)
+
+
+def _date(text: str, field: str, *, blank: bool = False) -> dt.date | None:
+    text = (text or "").strip()
+    if not text and blank:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError({field: _("日期格式应为 2019-01-01")}) from exc
+
+
+@login_required
+def policy_list(request: HttpRequest) -> HttpResponse:
+    _require(request, Cap.POLICIES_VIEW)
+    policies = Policy.objects.prefetch_related("measures").all()
+    return render(
+        request,
+        "policies/list.html",
+        {"policies": policies, "can_manage": request.user.can(Cap.POLICIES_MANAGE)},  # type: ignore[union-attr]
+    )
+
+
+@login_required
+def policy_create(request: HttpRequest) -> HttpResponse:
+    _require(request, Cap.POLICIES_MANAGE)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data: dict[str, Any] = {
+            k: request.POST.get(k, "").strip()
+            for k in ("title", "issuer", "doc_number", "full_text")
+        }
+        # Every mistake at once: the dates' format, then the service's own checks.
+        date_errors: dict[str, list[str]] = {}
+        for name, blank in (("effective_from", False), ("effective_to", True)):
+            try:
+                data[name] = _date(request.POST.get(name, ""), name, blank=blank)
+            except ValidationError as exc:
+                data[name] = None
+                date_errors.update(exc.message_dict)
+        try:
+            with transaction.atomic():  # a date error undoes the creation: nothing half-written
+                policy = services.policy_create(data=data, acting_user=request.user)
+                if date_errors:
+                    raise ValidationError(date_errors)
+        except ValidationError as exc:
+            errors = {**exc.message_dict, **date_errors}
+        else:
+            messages.success(request, _("政策已创建,请添加条款"))
+            return redirect("policies:detail", pk=policy.pk)
+    return render(request, "policies/form.html", {"errors": errors, "posted": request.POST})
+
+
+def _year(request: HttpRequest) -> int:
+    """The year asked for, else last year (the latest with a full year of records)."""
+    last_year = timezone.localdate().year - 1
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        return last_year
+    return year if 2000 <= year <= 2100 else last_year
+
+
+@login_required
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Cap.POLICIES_VIEW)
+    policy = get_object_or_404(Policy, pk=pk)
+    year = _year(request)
+    measures = []
+    for measure in policy.measures.prefetch_related("versions", "budgets"):
+        spec = SHIPPED.get(measure.code)
+        version = max(measure.versions.all(), key=lambda v: v.number)
+        params = [
+            {
+                "key": key,
+                "label": str(spec.labels.get(key, key)) if spec else key,
+                "value": version.params.get(key),
+                "money": key.endswith("_fen"),
+            }
+            for key in (spec.defaults if spec else version.params)
+        ]
+        budget = next((b.amount_fen for b in measure.budgets.all() if b.year == year), None)
+        measures.append(
+            {
+                "measure": measure,
+                "spec": spec,
+                "version": version,
+                "params": params,
+                "budget": budget,
+            }
+        )
+    used = {m["measure"].code for m in measures}
+    what_if = selectors.what_if(policy, year) if request.GET.get("whatif") else None
+    return render(
+        request,
+        "policies/detail.html",
+        {
+            "policy": policy,
+            "year": year,
+            "measures": measures,
+            "available": [s for code, s in SHIPPED.items() if code not in used],
+            "what_if": what_if,
+            "what_if_total": sum(r.total_fen for r in what_if) if what_if else 0,
+            "can_manage": request.user.can(Cap.POLICIES_MANAGE),  # type: ignore[union-attr]
+        },
+    )
+
+
+def _measure(request: HttpRequest, pk: int, measure_pk: int) -> Measure:
+    _require(request, Cap.POLICIES_MANAGE)
+    return get_object_or_404(Measure, pk=measure_pk, policy_id=pk)
+
+
+def _fail(request: HttpRequest, exc: ValidationError) -> None:
+    for field_errors in exc.message_dict.values():
+        for message in field_errors:
+            messages.error(request, message)
+
+
+@login_required
+@require_POST
+def measure_add(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Cap.POLICIES_MANAGE)
+    policy = get_object_or_404(Policy, pk=pk)
+    try:
+        cap = yuan_to_fen(request.POST.get("cap", ""), "cap_fen", blank=True)
+        services.measure_add(
+            policy=policy, code=request.POST.get("code", ""), cap_fen=cap, acting_user=request.user
+        )
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, _("条款已添加"))
+    return redirect("policies:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def measure_params(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+    measure = _measure(request, pk, measure_pk)
+    spec = SHIPPED[measure.code]
+    given: dict[str, Any] = {}
+    try:
+        for key in spec.defaults:
+            raw = request.POST.get(key, "")
+            given[key] = yuan_to_fen(raw, key) if key.endswith("_fen") else raw.strip()
+        before = measure.current().number
+        version = services.measure_params_set(
+            measure=measure, params=given, acting_user=request.user
+        )
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        if version.number != before:
+            messages.success(request, _("参数已更新为第 %(n)s 版") % {"n": version.number})
+        else:
+            messages.info(request, _("参数没有变化"))
+    return redirect("policies:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def budget_set(request: HttpRequest, pk: int, measure_pk: int) -> HttpResponse:
+    measure = _measure(request, pk, measure_pk)
+    try:
+        year = int(request.POST.get("year", "0"))
+        amount = yuan_to_fen(request.POST.get("amount", ""), "amount_fen") or 0
+        services.budget_set(measure=measure, year=year, amount_fen=amount, acting_user=request.user)
+    except ValueError:
+        messages.error(request, _("年度应为四位数字"))
+        year = _year(request)
+    except ValidationError as exc:
+        _fail(request, exc)
+        year = _year(request)
+    else:
+        messages.success(request, _("预算已保存"))
+    return redirect(f"/policies/{pk}/?year={year}")
