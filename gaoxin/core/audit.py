@@ -91,7 +91,7 @@ def build(
         object_repr=(object_repr or "")[:200],
         enterprise_id=enterprise_id,
         changes=dict(changes or {}),
-        batch=batch,
+        batch=batch or ctx.batch,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 class ActorContext:
     ip: str | None = None
     channel: str = "web"  # web | api | cli | system
+    # Audit rows written inside `acting(batch=…)` share this batch (one demo load, one run).
+    batch: uuid.UUID | None = None
 
 
 _SYSTEM = ActorContext(channel="system")
@@ -25,8 +28,10 @@ def current() -> ActorContext:
 
 
 @contextmanager
-def acting(*, ip: str | None = None, channel: str = "web") -> Iterator[None]:
-    token = _current.set(ActorContext(ip=ip, channel=channel))
+def acting(
+    *, ip: str | None = None, channel: str = "web", batch: uuid.UUID | None = None
+) -> Iterator[None]:
+    token = _current.set(ActorContext(ip=ip, channel=channel, batch=batch))
     try:
         yield
     finally:

@@ -1,6 +1,6 @@
 """Policies, their measures (current rule version, parameters, budgets) and the what-if, as
-JSON. Same permissions as the pages: staff who may read policies; the what-if for those who
-manage them. Everything else answers 404."""
+JSON. Same permissions as the pages: staff who may read policies (the what-if writes nothing,
+so readers may run it too). Everything else answers 404."""
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -110,7 +110,7 @@ def policy_detail(request: HttpRequest, policy_id: int) -> PolicyOut:
     summary="Each measure over every enterprise with current data, against its budget",
 )
 def what_if(request: HttpRequest, policy_id: int, q: Query[WhatIfQuery]) -> list[WhatIfOut]:
-    require(request.user, Cap.POLICIES_MANAGE)
+    require(request.user, Cap.POLICIES_VIEW)  # a read, as on the policy page
     policy = get_object_or_404(Policy, pk=policy_id)
     return [
         WhatIfOut(

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gaoxin.core.context import acting
+from gaoxin.policies.demo import load_policies
 from gaoxin.registry.demo import (
     DEFAULT_ENTERPRISES,
     DEFAULT_SEED,
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             reports = load_reports(
                 generate_zone(options["seed"], options["enterprises"]), batch=result.batch
             )
+            with acting(channel="cli", batch=result.batch):
+                policies = load_policies()
         if not options["quiet"]:
             self._print_accounts(result.accounts, password)
         tables = ("enterprises", "qualifications", "grids", "organisations", "users")
@@ -58,10 +61,15 @@ class Command(BaseCommand):
         reference = sum(result.reference.values())
         parts.append(f"reports +{reports.created} ={reports.unchanged}")
         parts.append(f"targets +{reports.targets}")
+        parts.append(f"policies +{policies}")
         self.stdout.write(
             f"演示数据已加载 demo loaded (+created ~updated =unchanged): {'; '.join(parts)}; "
             f"reference rows written {reference}"
-            + ("" if result.changed or reports.created or reports.targets else " (nothing changed)")
+            + (
+                ""
+                if result.changed or reports.created or reports.targets or policies
+                else " (nothing changed)"
+            )
         )
         extra = result.not_in_plan["qualifications"]
         if extra:
