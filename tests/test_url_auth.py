@@ -154,8 +154,10 @@ URLS: dict[str, Rule] = {
     "indicators:enterprise": (ENT, STAFF_READ | {"ent_user"}),
     "policies:list": (NO_ARGS, STAFF_READ),
     "policies:create": (NO_ARGS, POLICY_MANAGERS),
+    "policies:mine": (NO_ARGS, ENTERPRISE_USERS),
     "policies:detail": (POLICY, STAFF_READ),
     "policies:measure_add": (POLICY, POLICY_MANAGERS),
+    "policies:status": (POLICY, POLICY_MANAGERS),
     "policies:measure_params": (MEASURE, POLICY_MANAGERS),
     "policies:budget_set": (MEASURE, POLICY_MANAGERS),
 }

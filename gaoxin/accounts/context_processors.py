@@ -44,6 +44,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     elif user.can(Cap.REPORTS_VIEW_ALL):
         url = reverse("reports:worklist")
         items.append({"label": _("统计报表"), "url": url, "active": in_reports})
+    if user.can(Cap.POLICIES_OWN) and user.enterprise_id:
+        url = reverse("policies:mine")
+        items.append({"label": _("可享政策"), "url": url, "active": request.path == url})
     if user.can(Cap.PARTY_OWN) and user.party_org_id:
         url = reverse("accounts:my_party_org")
         items.append({"label": _("本党组织"), "url": url, "active": request.path == url})

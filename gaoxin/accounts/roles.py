@@ -47,6 +47,7 @@ class Cap:
     INDICATORS_TARGETS = "indicators.targets"  # set the yearly targets
     POLICIES_VIEW = "policies.view"  # policies, measures, budgets, what-if results
     POLICIES_MANAGE = "policies.manage"  # write policies and measures, set budgets, run what-ifs
+    POLICIES_OWN = "policies.own"  # the bound enterprise: published policies and what it may get
 
 
 _STAFF_READ = {
@@ -77,7 +78,7 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
     Role.REVIEWER: frozenset(_STAFF_READ | {Cap.REGISTRY_REVIEW, Cap.REPORTS_REVIEW}),
     Role.LEADER: frozenset(_STAFF_READ),
     Role.AUDITOR: frozenset(_STAFF_READ | {Cap.AUDIT_VIEW}),
-    Role.ENTERPRISE: frozenset({Cap.REGISTRY_OWN, Cap.REPORTS_FILL}),
+    Role.ENTERPRISE: frozenset({Cap.REGISTRY_OWN, Cap.REPORTS_FILL, Cap.POLICIES_OWN}),
     Role.BRANCH_SECRETARY: frozenset({Cap.PARTY_OWN}),
 }
 

@@ -2,7 +2,7 @@
 JSON. Same permissions as the pages: staff who may read policies (the what-if writes nothing,
 so readers may run it too). Everything else answers 404."""
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
@@ -96,6 +96,50 @@ def _policies() -> object:
 def policy_list(request: HttpRequest) -> list[PolicyOut]:
     require(request.user, Cap.POLICIES_VIEW)
     return [_out(p) for p in _policies().all()]  # type: ignore[attr-defined]
+
+
+class PreviewOut(Schema):
+    policy_id: int
+    policy: str
+    measure_id: int
+    measure: str
+    code: str
+    version: int
+    eligible: bool
+    amount_fen: int
+    amount_set_by_reviewer: bool
+    inputs: dict[str, int | bool | None]
+
+
+@router.get(
+    "/preview",
+    response=list[PreviewOut],
+    summary="For the calling enterprise: each published measure, whether it qualifies, the "
+    "amount the rule computes and the facts used",
+)
+def preview(request: HttpRequest, q: Query[WhatIfQuery]) -> list[PreviewOut]:
+    from gaoxin.core.access import get_enterprise_for_user
+
+    require(request.user, Cap.POLICIES_OWN)
+    enterprise_id = getattr(request.user, "enterprise_id", None)
+    if not enterprise_id:
+        raise Http404
+    enterprise = get_enterprise_for_user(request.user, enterprise_id)
+    return [
+        PreviewOut(
+            policy_id=r.policy.pk,
+            policy=r.policy.title,
+            measure_id=r.measure.pk,
+            measure=r.measure.name,
+            code=r.measure.code,
+            version=r.version.number,
+            eligible=r.eligible,
+            amount_fen=r.amount_fen,
+            amount_set_by_reviewer=r.reviewer_sets_amount,
+            inputs=r.inputs,  # type: ignore[arg-type]
+        )
+        for r in selectors.preview_for(enterprise, q.year)
+    ]
 
 
 @router.get("/{policy_id}", response=PolicyOut, summary="One policy with its measures")

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 from django.db.models import F, Sum
+from django.utils.translation import gettext_lazy as _
 
 from gaoxin.indicators.definitions import INDUSTRIAL_SECTIONS, above_scale_query, fen_expr
 from gaoxin.indicators.engine import REVISED, query_frame
@@ -40,6 +41,20 @@ FLAGS = (
 )
 AMOUNTS = ("rd_spend", "rd_spend_last_year", "revenue", "interest_paid")
 SCHEMA = ID | {f: pl.Boolean for f in FLAGS} | {a: pl.Int64 for a in AMOUNTS}
+LABELS = {
+    "is_industrial": _("工业企业(采矿业、制造业、电力热力燃气及水)"),
+    "in_chain": _("属于园区产业链"),
+    "above_scale": _("当年为规上工业企业"),
+    "above_scale_last_year": _("上年为规上工业企业"),
+    "hte_recognised": _("当年认定为高新技术企业"),
+    "hte_first_time": _("首次认定为高新技术企业"),
+    "gazelle_recognised": _("当年认定为瞪羚企业"),
+    "innovation_team": _("当年认定高层次创新团队"),
+    "rd_spend": _("研发经费内部支出(元)"),
+    "rd_spend_last_year": _("上年研发经费内部支出(元)"),
+    "revenue": _("营业收入(元)"),
+    "interest_paid": _("当年实际支付贷款利息(元)"),
+}
 
 
 def enterprise_facts(year: int, enterprise_ids: Sequence[int] | None = None) -> pl.DataFrame:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from gaoxin.policies.facts import enterprise_facts
+from gaoxin.policies.facts import enterprise_facts, facts_of
 from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Measure, MeasureVersion, Policy
 from gaoxin.policies.rules import Rule
+from gaoxin.registry.models import Enterprise
 
 
 @dataclass
@@ -58,4 +59,46 @@ def what_if(policy: Policy, year: int, facts: pl.DataFrame | None = None) -> lis
                 reviewer_sets_amount=bool(spec and spec.reviewer_sets_amount),
             )
         )
+    return rows
+
+
+@dataclass
+class PreviewRow:
+    policy: Policy
+    measure: Measure
+    version: MeasureVersion
+    eligible: bool
+    amount_fen: int
+    reviewer_sets_amount: bool
+    inputs: dict[str, object]
+
+
+def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
+    """What an enterprise would get from each measure of the published policies, on its records
+    for `year`: the stored rule version decided on its facts, the amount capped per enterprise,
+    and the facts the decision used (so it can see why)."""
+    facts = facts_of(enterprise, year)
+    rows = []
+    policies = Policy.objects.filter(status=Policy.Status.PUBLISHED).prefetch_related(
+        "measures__versions"
+    )
+    for policy in policies:
+        for measure in policy.measures.all():
+            version = max(measure.versions.all(), key=lambda v: v.number)
+            decision = Rule.from_json(version.rule).decide(facts, version.params)
+            amount = decision.amount_fen
+            if measure.cap_fen is not None:
+                amount = min(amount, measure.cap_fen)
+            spec = SHIPPED.get(measure.code)
+            rows.append(
+                PreviewRow(
+                    policy=policy,
+                    measure=measure,
+                    version=version,
+                    eligible=decision.eligible,
+                    amount_fen=amount,
+                    reviewer_sets_amount=bool(spec and spec.reviewer_sets_amount),
+                    inputs=decision.inputs,
+                )
+            )
     return rows

@@ -267,3 +267,40 @@ def budget_set(*, measure: Measure, year: int, amount_fen: int, acting_user: Any
         changes={"amount_fen": [before, amount_fen]},
     )
     return budget
+
+
+# --- the policy's own status ------------------------------------------------------------------
+
+POLICY_TRANSITIONS: dict[str, set[str]] = {
+    Policy.Status.DRAFT: {Policy.Status.PUBLISHED},
+    Policy.Status.PUBLISHED: {Policy.Status.WITHDRAWN},
+    Policy.Status.WITHDRAWN: set(),
+}
+
+
+@transaction.atomic
+def policy_set_status(*, policy: Policy, status: str, acting_user: Any) -> Policy:
+    """Publishes a draft (it needs at least one measure) or withdraws a published policy. The
+    change is a conditional UPDATE on the status the page showed, so two people pressing at
+    once change it once."""
+    if status not in POLICY_TRANSITIONS.get(policy.status, set()):
+        raise ValidationError(
+            {
+                "status": _("政策当前为“%(now)s”,不能改为“%(to)s”")
+                % {"now": policy.get_status_display(), "to": Policy.Status(status).label}
+            }
+        )
+    if status == Policy.Status.PUBLISHED and not policy.measures.exists():
+        raise ValidationError({"status": _("请先添加至少一项条款再发布")})
+    touched = Policy.objects.filter(pk=policy.pk, status=policy.status).update(status=status)
+    if touched != 1:
+        raise ValidationError({"status": _("政策状态已被他人修改,请刷新后重试")})
+    before = policy.status
+    policy.refresh_from_db()
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE,
+        obj=policy,
+        changes={"status": [before, status]},
+    )
+    return policy

@@ -19,6 +19,8 @@ from django.views.decorators.http import require_POST
 
 from gaoxin.accounts.roles import Cap
 from gaoxin.policies import selectors, services
+from gaoxin.policies.facts import AMOUNTS as MONEY_FACTS
+from gaoxin.policies.facts import LABELS
 from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Measure, Policy
 
@@ -64,6 +66,30 @@ def policy_list(request: HttpRequest) -> HttpResponse:
         request,
         "policies/list.html",
         {"policies": policies, "can_manage": request.user.can(Cap.POLICIES_MANAGE)},  # type: ignore[union-attr]
+    )
+
+
+@login_required
+def my_policies(request: HttpRequest) -> HttpResponse:
+    """An enterprise user: the published measures and what the enterprise would get from each
+    on its own records, with the facts each decision used."""
+    from gaoxin.core.access import get_enterprise_for_user
+
+    _require(request, Cap.POLICIES_OWN)
+    enterprise_id = getattr(request.user, "enterprise_id", None)
+    if not enterprise_id:
+        raise Http404
+    enterprise = get_enterprise_for_user(request.user, enterprise_id)
+    year = _year(request)
+    rows = selectors.preview_for(enterprise, year)
+    for row in rows:
+        row.shown = [  # type: ignore[attr-defined]
+            (str(LABELS.get(k, k)), v, k in MONEY_FACTS) for k, v in row.inputs.items()
+        ]
+    return render(
+        request,
+        "policies/mine.html",
+        {"enterprise": enterprise, "year": year, "rows": rows},
     )
 
 
@@ -201,6 +227,25 @@ def measure_params(request: HttpRequest, pk: int, measure_pk: int) -> HttpRespon
             messages.success(request, _("参数已更新为第 %(n)s 版") % {"n": version.number})
         else:
             messages.info(request, _("参数没有变化"))
+    return redirect("policies:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def policy_status(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Cap.POLICIES_MANAGE)
+    policy = get_object_or_404(Policy, pk=pk)
+    try:
+        services.policy_set_status(
+            policy=policy, status=request.POST.get("status", ""), acting_user=request.user
+        )
+    except (ValidationError, ValueError) as exc:
+        if isinstance(exc, ValidationError):
+            _fail(request, exc)
+        else:
+            messages.error(request, _("没有这种状态"))
+    else:
+        messages.success(request, _("政策状态已更新为“%(s)s”") % {"s": policy.get_status_display()})
     return redirect("policies:detail", pk=pk)
 
 

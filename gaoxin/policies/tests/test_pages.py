@@ -92,3 +92,35 @@ def test_the_api_gives_policies_and_the_what_if(policy_zone, zone_admin, leader,
             "amount_set_by_reviewer": False,
         }
     ]
+
+
+def test_an_enterprise_sees_what_it_would_get_and_why(policy_zone, zone_admin, client_for):
+    from gaoxin.accounts.models import User
+    from gaoxin.accounts.roles import Role
+    from gaoxin.policies import services
+
+    policy = services.policy_create(
+        data={"title": "科技创新扶持", "issuer": "管委会", "effective_from": "2019-01-01"},
+        acting_user=zone_admin,
+    )
+    services.measure_add(policy=policy, code="loan_interest", acting_user=zone_admin)
+    services.measure_add(policy=policy, code="rd_subsidy", acting_user=zone_admin)
+    a = policy_zone["A"]
+    clerk = User.objects.create_user(
+        username="qiye_a", password="x", role=Role.ENTERPRISE, enterprise=a
+    )
+    client = client_for(clerk)
+    assert "目前没有已发布的政策" in client.get("/policies/mine/?year=2019").content.decode()
+    services.policy_set_status(policy=policy, status="published", acting_user=zone_admin)
+    page = client.get("/policies/mine/?year=2019").content.decode()
+    # A pays 40万 interest in a zone chain: 20万; no R&D report for 2018, so no increase yet.
+    assert "200,000.00" in page and "暂不符合" in page
+    assert "当年实际支付贷款利息(元):400,000.00" in page
+    assert '上年研发经费内部支出(元):<span class="muted">无数据' in page
+    assert "可享政策" in page  # in the menu
+    api = client.get("/api/policies/preview?year=2019").json()
+    by_code = {r["code"]: r for r in api}
+    assert by_code["loan_interest"]["amount_fen"] == 20 * WAN
+    assert by_code["loan_interest"]["inputs"] == {"in_chain": True, "interest_paid": 40 * WAN}
+    assert by_code["rd_subsidy"]["eligible"] is False
+    assert client_for(zone_admin).get("/api/policies/preview?year=2019").status_code == 404

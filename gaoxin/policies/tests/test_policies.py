@@ -96,3 +96,22 @@ def test_budgets_are_set_once_per_year_and_audited(policy, zone_admin):
     assert AuditEntry.objects.filter(model="policies.measurebudget").count() == 2
     with pytest.raises(ValidationError):
         services.budget_set(measure=measure, year=2019, amount_fen=-1, acting_user=zone_admin)
+
+
+def test_a_policy_is_published_once_it_has_measures_then_withdrawn(policy, zone_admin):
+    with pytest.raises(ValidationError, match="至少一项条款"):
+        services.policy_set_status(policy=policy, status="published", acting_user=zone_admin)
+    services.measure_add(policy=policy, code="gazelle", acting_user=zone_admin)
+    stale = type(policy).objects.get(pk=policy.pk)  # what a second open page holds
+    services.policy_set_status(policy=policy, status="published", acting_user=zone_admin)
+    assert policy.status == "published"
+    with pytest.raises(ValidationError, match="不能改为"):
+        services.policy_set_status(policy=policy, status="draft", acting_user=zone_admin)
+    with pytest.raises(ValidationError, match="已被他人修改"):
+        services.policy_set_status(policy=stale, status="published", acting_user=zone_admin)
+    services.policy_set_status(policy=policy, status="withdrawn", acting_user=zone_admin)
+    statuses = AuditEntry.objects.filter(model="policies.policy", action="update")
+    assert [e.changes["status"] for e in statuses.order_by("id")] == [
+        ["draft", "published"],
+        ["published", "withdrawn"],
+    ]
