@@ -24,10 +24,16 @@ BUDGETS_WAN = {
 CAPS_WAN = {"gazelle": 50, "innovation_team": 500}
 
 
+LOANS = 24  # registered loans of chain enterprises, with interest paid twice a year
+DEMO_ENTERPRISE_NAME = "柳州华信精密汽车零部件有限公司"  # the demo enterprise user's (qiye)
+
+
 def load_policies(*, actor: Any = None) -> int:
-    """Creates the demo policy when it is not there; returns the number created (0 or 1)."""
+    """Creates and publishes the demo policy, and registers demo loans, when they are not
+    there; returns the number of policies created (0 or 1)."""
     if Policy.objects.filter(doc_number=DOC_NUMBER).exists():
         return 0
+    _load_loans(actor)
     policy = services.policy_create(
         data={
             "title": "柳州高新区促进科技创新发展若干政策措施",
@@ -54,4 +60,39 @@ def load_policies(*, actor: Any = None) -> int:
             services.budget_set(
                 measure=measure, year=year, amount_fen=budget * WAN, acting_user=actor
             )
+    services.policy_set_status(policy=policy, status=Policy.Status.PUBLISHED, acting_user=actor)
     return 1
+
+
+def _load_loans(actor: Any) -> None:
+    """Deterministic loans for the first chain enterprises (the demo enterprise among them),
+    so the 贷款贴息 measure has something to decide on."""
+    from gaoxin.registry.models import Enterprise
+
+    demo = Enterprise.objects.filter(name=DEMO_ENTERPRISE_NAME).first()
+    others = Enterprise.objects.filter(chain__isnull=False).order_by("uscc")
+    if demo is not None:
+        others = others.exclude(pk=demo.pk)
+    borrowers = ([demo] if demo is not None else []) + list(others[: LOANS - 1])
+    for i, enterprise in enumerate(borrowers):
+        principal_wan = 500 + 250 * (i % 8)
+        rate_bp = 385 + 10 * (i % 6)
+        loan = services.loan_register(
+            enterprise=enterprise,
+            bank=("中国工商银行柳州分行", "柳州银行", "广西北部湾银行")[i % 3],
+            contract_no=f"LZGX-2019-{i + 1:03d}",
+            principal_fen=principal_wan * WAN,
+            annual_rate_bp=rate_bp,
+            start_on=dt.date(2019, 1, 15),
+            end_on=dt.date(2022, 1, 14),
+            acting_user=actor,
+        )
+        half_year = principal_wan * WAN * rate_bp // 10_000 // 2
+        for year in (2019, 2020, 2021):
+            for month in (6, 12):
+                services.interest_payment_record(
+                    loan=loan,
+                    paid_on=dt.date(year, month, 20),
+                    amount_fen=half_year,
+                    acting_user=actor,
+                )

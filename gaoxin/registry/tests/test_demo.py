@@ -15,7 +15,7 @@ from gaoxin.core.models import AuditEntry
 from gaoxin.core.validators import uscc_error
 from gaoxin.indicators.models import Target
 from gaoxin.party.models import Organisation
-from gaoxin.policies.models import Measure, MeasureBudget, Policy
+from gaoxin.policies.models import InterestPayment, Loan, Measure, MeasureBudget, Policy
 from gaoxin.registry import demo
 from gaoxin.registry.models import Enterprise, Grid, Qualification
 from gaoxin.registry.reference import industry_rows, read_rows
@@ -129,9 +129,13 @@ def test_load_demo_twice_changes_nothing_the_second_time():
     audited += first["organisations"] + first["users"]
     audited += Report.objects.count()  # the demo's statistical reports (gaoxin.reports)
     audited += Target.objects.count()  # and the zone's published targets (gaoxin.indicators)
-    # and its support policy: the policy, its measures and their yearly budgets
+    # and its support policy (the policy, its measures and their yearly budgets) and the
+    # registered loans with their interest payments (gaoxin.policies)
     audited += Policy.objects.count() + Measure.objects.count() + MeasureBudget.objects.count()
-    assert AuditEntry.objects.filter(action="create").count() == first["audit"] == audited
+    audited += Loan.objects.count() + InterestPayment.objects.count()
+    assert AuditEntry.objects.filter(action="create").count() == audited
+    assert first["audit"] == audited + 1  # and the policy's publication
+    assert Policy.objects.get().status == Policy.Status.PUBLISHED
     assert AuditEntry.objects.values("batch").distinct().count() == 1
     assert "nothing changed" not in output
 
