@@ -114,6 +114,11 @@ class Expr:
         """pl.Boolean or pl.Int64 when known from the expression alone, else None."""
         return None
 
+    def constant(self, params: Mapping[str, Value]) -> bool:
+        """Whether the compiled expression is a single value rather than a column (polars
+        folds it to a literal)."""
+        return not self.columns()
+
     def evaluate(self, facts: Mapping[str, Value], params: Mapping[str, Value]) -> Value:
         raise NotImplementedError
 
@@ -203,6 +208,19 @@ class Op(Expr):
             if self.op == "floordiv" and not constants[1]:
                 raise RuleError("divide by a constant (a literal or a parameter)")
 
+    def constant(self, params: Mapping[str, Value]) -> bool:
+        if self.op == "when" and self._same_branches(params):
+            return True
+        return all(a.constant(params) for a in self.args)
+
+    def _same_branches(self, params: Mapping[str, Value]) -> bool:
+        then, otherwise = self.args[1:]
+        if not (then.constant(params) and otherwise.constant(params)):
+            return False
+        # Constant expressions do not depend on the facts: evaluate them with every fact unknown.
+        a, b = then.evaluate(_UNKNOWN, params), otherwise.evaluate(_UNKNOWN, params)
+        return a == b and type(a) is type(b)
+
     def kind(self, params: Mapping[str, Value]) -> Any:
         if self.op in ARITHMETIC:
             return pl.Int64
@@ -234,7 +252,11 @@ class Op(Expr):
         types = self._child_types(params, dtype)
         a = [x.to_polars(params, t) for x, t in zip(self.args, types, strict=True)]
         op = self.op
-        if op in COMPARISONS and not self.args[0].columns() and self.args[1].columns():
+        if (
+            op in COMPARISONS
+            and self.args[0].constant(params)
+            and not self.args[1].constant(params)
+        ):
             # Constant on the right: polars 2.1 can give a length-1 result for `0 == when(…)`
             # over an all-null frame, which then fails to broadcast.
             a, op = [a[1], a[0]], MIRRORED[op]
@@ -268,15 +290,10 @@ class Op(Expr):
         if op == "is_null":
             return a[0].is_null()
         if op == "when":
-            then, otherwise = self.args[1:]
-            if not (then.columns() or otherwise.columns()):
-                same = then.evaluate({}, params)
-                if same == otherwise.evaluate({}, params) and type(same) is type(
-                    otherwise.evaluate({}, params)
-                ):
-                    # Either way the same constant; polars would fold this `when` into a
-                    # length-1 result that no longer broadcasts against the frame.
-                    return a[1]
+            if self._same_branches(params):
+                # Either way the same constant; polars would fold this `when` into a
+                # length-1 result that no longer broadcasts against the frame.
+                return a[1]
             return pl.when(a[0]).then(a[1]).otherwise(a[2])
         if op == "least":
             return pl.min_horizontal(*a)
@@ -331,6 +348,18 @@ class Op(Expr):
     def params(self) -> set[str]:
         return set().union(*(a.params() for a in self.args))
 
+
+class _Unknown(dict[str, Value]):
+    """Facts where everything is known to be unknown (null)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __missing__(self, key: str) -> Value:
+        return None
+
+
+_UNKNOWN = _Unknown()
 
 MIRRORED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 

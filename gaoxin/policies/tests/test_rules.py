@@ -116,7 +116,7 @@ def typed(values: list[Any]) -> list[tuple[str, Any]]:
     return [(type(v).__name__, v) for v in values]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expr=st.one_of(INTS, BOOLS), data=rows)
 def test_both_evaluations_agree_on_random_expressions_and_rows(expr: Expr, data: list[dict]):
     vectorised = frame(data).with_columns(expr.to_polars(PARAMS).alias("v"))["v"].to_list()
