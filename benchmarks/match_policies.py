@@ -34,19 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import bench_env as _env  # noqa: E402
+from benchmarks._common import migrated_sqlite  # noqa: E402
 
 YEAR = 2021
 
 
 def build(db_path: Path, data_dir: Path, n: int, seed: int = 3) -> float:
-    env = _env(data_dir, f"sqlite:///{db_path}")
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True, cwd=ROOT
-    )
+    db = migrated_sqlite(db_path, data_dir)
     started = time.perf_counter()
     rng = random.Random(seed)
-    db = sqlite3.connect(db_path)
-    db.execute("PRAGMA synchronous=OFF")
     manufacturing = db.execute(
         "SELECT id FROM registry_industrycategory WHERE code='3670'"
     ).fetchone()[0]
