@@ -62,7 +62,7 @@ class WhatIfOut(Schema):
 def _out(policy: Policy) -> PolicyOut:
     measures = []
     for m in policy.measures.all():
-        version = max(m.versions.all(), key=lambda v: v.number)
+        version = m.current()
         measures.append(
             MeasureOut(
                 id=m.pk,

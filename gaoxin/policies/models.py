@@ -132,7 +132,9 @@ class Measure(models.Model):
         return self.name
 
     def current(self) -> MeasureVersion:
-        return self.versions.order_by("-number").first()  # type: ignore[return-value]
+        """The latest version. Reads the prefetched versions when the caller prefetched them
+        (pages and the what-if list many measures), else one query."""
+        return max(self.versions.all(), key=lambda v: v.number)
 
 
 class MeasureVersion(models.Model):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -43,7 +44,7 @@ class RuleError(ValueError):
     """A rule that cannot be built or evaluated (unknown column or parameter, bad operands)."""
 
 
-class Expr:
+class Expr(ABC):
     """A node of a rule expression. Build with `col`, `lit`, `param`, operators and the
     functions below; never instantiate directly."""
 
@@ -105,10 +106,10 @@ class Expr:
         return Op("is_null", (self,))
 
     # --- the two evaluations --------------------------------------------------------------
+    @abstractmethod
     def to_polars(self, params: Mapping[str, Value], dtype: Any = None) -> pl.Expr:
         """The polars expression; `dtype` is what the context expects, which types a bare
         null (polars has no boolean null otherwise)."""
-        raise NotImplementedError
 
     def kind(self, params: Mapping[str, Value]) -> Any:
         """pl.Boolean or pl.Int64 when known from the expression alone, else None."""
@@ -119,12 +120,14 @@ class Expr:
         folds it to a literal)."""
         return not self.columns()
 
+    @abstractmethod
     def evaluate(self, facts: Mapping[str, Value], params: Mapping[str, Value]) -> Value:
-        raise NotImplementedError
+        """The value for one enterprise's facts."""
 
     # --- as data --------------------------------------------------------------------------
+    @abstractmethod
     def to_data(self) -> Any:
-        raise NotImplementedError
+        """The expression as JSON-able lists (`from_data` rebuilds it)."""
 
     def columns(self) -> set[str]:
         """The facts the expression reads (what a decision records beside its result)."""

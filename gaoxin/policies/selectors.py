@@ -40,7 +40,7 @@ def what_if(policy: Policy, year: int, facts: pl.DataFrame | None = None) -> lis
     measures = list(policy.measures.prefetch_related("versions", "budgets").order_by("order", "pk"))
     rows = []
     for measure in measures:
-        version = max(measure.versions.all(), key=lambda v: v.number)
+        version = measure.current()
         rule = Rule.from_json(version.rule)
         decided = rule.decide_all(facts, version.params).filter("eligible")
         amount = pl.col("amount_fen")
@@ -84,7 +84,7 @@ def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
     )
     for policy in policies:
         for measure in policy.measures.all():
-            version = max(measure.versions.all(), key=lambda v: v.number)
+            version = measure.current()
             decision = Rule.from_json(version.rule).decide(facts, version.params)
             amount = decision.amount_fen
             if measure.cap_fen is not None:

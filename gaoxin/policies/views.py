@@ -141,7 +141,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measures = []
     for measure in policy.measures.prefetch_related("versions", "budgets"):
         spec = SHIPPED.get(measure.code)
-        version = max(measure.versions.all(), key=lambda v: v.number)
+        version = measure.current()
         params = [
             {
                 "key": key,
