@@ -78,6 +78,23 @@ def auditor(db):
 
 
 @pytest.fixture
+def scitech_staff(db):
+    return _user(
+        "scitech_staff",
+        role=Role.DEPT_STAFF,
+        department=Department.SCITECH,
+        display_name="科技局经办人",
+    )
+
+
+@pytest.fixture
+def payer(db):
+    return _user(
+        "payer", role=Role.DEPT_STAFF, department=Department.FINANCE, display_name="财政局出纳"
+    )
+
+
+@pytest.fixture
 def party_staff(db):
     return _user("party_staff", role=Role.DEPT_STAFF, department=Department.PARTY)
 

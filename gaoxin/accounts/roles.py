@@ -47,7 +47,10 @@ class Cap:
     INDICATORS_TARGETS = "indicators.targets"  # set the yearly targets
     POLICIES_VIEW = "policies.view"  # policies, measures, budgets, what-if results
     POLICIES_MANAGE = "policies.manage"  # write policies and measures, set budgets, run what-ifs
-    POLICIES_OWN = "policies.own"  # the bound enterprise: published policies and what it may get
+    POLICIES_OWN = "policies.own"  # the bound enterprise: what it may get, its applications
+    POLICIES_REVIEW = "policies.review"  # review applications (pass, return, reject)
+    POLICIES_APPROVE = "policies.approve"  # notices, objections, approval, matching runs, vouchers
+    POLICIES_PAY = "policies.pay"  # payment batches, paying, failures, reversals, settlements
 
 
 _STAFF_READ = {
@@ -72,10 +75,15 @@ ROLE_CAPS: dict[str, frozenset[str]] = {
             Cap.REPORTS_CONFIGURE,
             Cap.INDICATORS_TARGETS,
             Cap.POLICIES_MANAGE,
+            Cap.POLICIES_REVIEW,
+            Cap.POLICIES_APPROVE,
+            Cap.POLICIES_PAY,
         }
     ),
     Role.DEPT_STAFF: frozenset(_STAFF_READ | {Cap.REGISTRY_EDIT, Cap.REGISTRY_IMPORT}),
-    Role.REVIEWER: frozenset(_STAFF_READ | {Cap.REGISTRY_REVIEW, Cap.REPORTS_REVIEW}),
+    Role.REVIEWER: frozenset(
+        _STAFF_READ | {Cap.REGISTRY_REVIEW, Cap.REPORTS_REVIEW, Cap.POLICIES_REVIEW}
+    ),
     Role.LEADER: frozenset(_STAFF_READ),
     Role.AUDITOR: frozenset(_STAFF_READ | {Cap.AUDIT_VIEW}),
     Role.ENTERPRISE: frozenset({Cap.REGISTRY_OWN, Cap.REPORTS_FILL, Cap.POLICIES_OWN}),
@@ -89,6 +97,9 @@ DEPARTMENT_CAPS: dict[str, frozenset[str]] = {
     Department.ECONOMIC: frozenset(
         {Cap.REPORTS_REVIEW, Cap.REPORTS_CONFIGURE, Cap.INDICATORS_TARGETS}
     ),
-    # The science and technology bureau writes the zone's support policies.
-    Department.SCITECH: frozenset({Cap.POLICIES_MANAGE}),
+    # The science and technology bureau writes the zone's support policies, reviews the
+    # applications and runs notices, approvals and matching; the finance bureau pays. Who may
+    # act on one application is narrower still: applicant, reviewer and payer must differ.
+    Department.SCITECH: frozenset({Cap.POLICIES_MANAGE, Cap.POLICIES_REVIEW, Cap.POLICIES_APPROVE}),
+    Department.FINANCE: frozenset({Cap.POLICIES_PAY}),
 }

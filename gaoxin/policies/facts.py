@@ -40,7 +40,7 @@ FLAGS = (
     "innovation_team",
 )
 AMOUNTS = ("rd_spend", "rd_spend_last_year", "revenue", "interest_paid")
-SCHEMA = ID | {f: pl.Boolean for f in FLAGS} | {a: pl.Int64 for a in AMOUNTS}
+SCHEMA: Any = ID | {f: pl.Boolean for f in FLAGS} | {a: pl.Int64 for a in AMOUNTS}
 LABELS = {
     "is_industrial": _("工业企业(采矿业、制造业、电力热力燃气及水)"),
     "in_chain": _("属于园区产业链"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -63,6 +65,34 @@ def what_if(policy: Policy, year: int, facts: pl.DataFrame | None = None) -> lis
 
 
 @dataclass
+class Decision:
+    """A measure's stored rule version decided on one enterprise's facts for a year, the
+    amount capped per enterprise: what an application records."""
+
+    version: MeasureVersion
+    facts: dict[str, Any]
+    eligible: bool
+    amount_fen: int
+
+
+def capped(measure: Measure, amount_fen: int) -> int:
+    """The measure's cap per enterprise and year applied to a rule's amount."""
+    return amount_fen if measure.cap_fen is None else min(amount_fen, measure.cap_fen)
+
+
+def decide_one(enterprise: Enterprise, measure: Measure, year: int) -> Decision:
+    version = measure.current()
+    rule = Rule.from_json(version.rule)
+    decision = rule.decide(facts_of(enterprise, year), version.params)
+    return Decision(
+        version=version,
+        facts=dict(decision.inputs),
+        eligible=decision.eligible,
+        amount_fen=capped(measure, decision.amount_fen) if decision.eligible else 0,
+    )
+
+
+@dataclass
 class PreviewRow:
     policy: Policy
     measure: Measure
@@ -70,7 +100,7 @@ class PreviewRow:
     eligible: bool
     amount_fen: int
     reviewer_sets_amount: bool
-    inputs: dict[str, object]
+    inputs: Mapping[str, object]
 
 
 def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
@@ -86,9 +116,7 @@ def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
         for measure in policy.measures.all():
             version = measure.current()
             decision = Rule.from_json(version.rule).decide(facts, version.params)
-            amount = decision.amount_fen
-            if measure.cap_fen is not None:
-                amount = min(amount, measure.cap_fen)
+            amount = capped(measure, decision.amount_fen)
             spec = SHIPPED.get(measure.code)
             rows.append(
                 PreviewRow(

@@ -1,5 +1,5 @@
-"""Policy funds. This first part holds the records the measures read that the registry and the
-reports do not: registered loans and the interest actually paid on them (贷款贴息)."""
+"""Policies, their measures (rules in numbered versions) and budgets, and the loan records
+the loan-interest measure reads."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
@@ -20,6 +21,7 @@ from gaoxin.policies.models import (
     MeasureVersion,
     Policy,
 )
+from gaoxin.policies.services import ledger
 from gaoxin.registry.models import Enterprise
 
 LOAN_FIELDS = (
@@ -245,26 +247,40 @@ def measure_params_set(
 
 
 @transaction.atomic
-def budget_set(*, measure: Measure, year: int, amount_fen: int, acting_user: Any) -> MeasureBudget:
-    """Sets a measure's budget for a year (0 or more)."""
+def budget_set(
+    *,
+    measure: Measure,
+    year: int,
+    amount_fen: int,
+    acting_user: Any,
+    posted_on: dt.date | None = None,
+) -> MeasureBudget:
+    """Sets a measure's budget for a year (0 or more) and posts the change to the ledger
+    (appropriation → available). Refuses to cut it below what is approved or paid."""
     if amount_fen < 0:
         raise ValidationError({"amount_fen": _("预算不能为负数")})
     if not 2000 <= year <= 2100:
         raise ValidationError({"year": _("年度应在2000到2100之间")})
     budget, created = MeasureBudget.objects.get_or_create(
-        measure=measure, year=year, defaults={"amount_fen": amount_fen}
+        measure=measure, year=year, defaults={"amount_fen": 0}
     )
-    before = None if created else budget.amount_fen
-    if not created and budget.amount_fen == amount_fen:
+    budget = ledger.lock_budget(measure, year)
+    before = budget.amount_fen
+    if not created and before == amount_fen:
         return budget
-    if not created:
-        budget.amount_fen = amount_fen
-        budget.save(update_fields=["amount_fen"])
+    budget.amount_fen = amount_fen
+    budget.save(update_fields=["amount_fen"])
+    ledger.budget_post(
+        budget=budget,
+        before_fen=before,
+        posted_on=posted_on or timezone.localdate(),
+        acting_user=acting_user,
+    )
     audit.record(
         actor=acting_user,
         action=audit.AuditEntry.Action.CREATE if created else audit.AuditEntry.Action.UPDATE,
         obj=budget,
-        changes={"amount_fen": [before, amount_fen]},
+        changes={"amount_fen": [None if created else before, amount_fen]},
     )
     return budget
 
