@@ -17,3 +17,13 @@ STORAGES = {
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 LANGUAGE_CODE = "zh-hans"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not SQLite's shared in-memory database: the concurrency tests run eight threads
+    # on eight connections, which only a file (WAL, IMMEDIATE transactions) serialises the way
+    # production does. Shared-cache memory databases fail them with "table is locked".
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"gaoxin-test-{os.getpid()}.sqlite3")
+    }
