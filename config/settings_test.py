@@ -1,6 +1,7 @@
 """Test overrides: fast hashing, in-memory cache, no manifest for static files."""
 
 import os
+import tempfile
 
 os.environ.setdefault("GAOXIN_DEBUG", "false")
 os.environ.setdefault("GAOXIN_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
@@ -22,8 +23,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not SQLite's shared in-memory database: the concurrency tests run eight threads
     # on eight connections, which only a file (WAL, IMMEDIATE transactions) serialises the way
     # production does. Shared-cache memory databases fail them with "table is locked".
-    import tempfile
-
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"gaoxin-test-{os.getpid()}.sqlite3")
     }
+
+# Uploaded attachments and matching snapshots written by tests go to a throwaway directory.
+MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"gaoxin-test-media-{os.getpid()}")  # noqa: F405

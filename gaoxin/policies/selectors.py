@@ -130,3 +130,83 @@ def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
                 )
             )
     return rows
+
+
+# --- money paid out, from the ledger -----------------------------------------------------------
+
+
+@dataclass
+class Disbursement:
+    policy_id: int
+    policy: str
+    doc_number: str
+    measure_id: int
+    measure: str
+    budget_year: int
+    paid_fen: int
+    count: int
+
+
+def disbursements(year: int) -> list[Disbursement]:
+    """What was paid out in `year` (by payment date), per policy, measure and budget year: the
+    net of the `paid` account's postings in the year (a payment reversed in the same year
+    nets to nothing), and the number of payments net of reversals."""
+    from django.db.models import Count, Q, Sum
+
+    from gaoxin.policies.models import Account, LedgerEntry, Posting
+
+    rows = (
+        Posting.objects.filter(account=Account.PAID, entry__posted_on__year=year)
+        .values(
+            "measure_id",
+            "measure__name",
+            "measure__policy_id",
+            "measure__policy__title",
+            "measure__policy__doc_number",
+            "year",
+        )
+        .annotate(
+            paid=Sum("amount_fen"),
+            payments=Count("entry", filter=Q(entry__kind=LedgerEntry.Kind.PAYMENT)),
+            reversals=Count("entry", filter=Q(entry__kind=LedgerEntry.Kind.REVERSAL)),
+        )
+        .order_by("measure__policy_id", "measure__order", "measure_id", "year")
+    )
+    return [
+        Disbursement(
+            policy_id=r["measure__policy_id"],
+            policy=r["measure__policy__title"],
+            doc_number=r["measure__policy__doc_number"],
+            measure_id=r["measure_id"],
+            measure=r["measure__name"],
+            budget_year=r["year"],
+            paid_fen=int(r["paid"] or 0),
+            count=r["payments"] - r["reversals"],
+        )
+        for r in rows
+        if r["paid"]
+    ]
+
+
+def paid_by_enterprise(year: int) -> pl.DataFrame:
+    """(enterprise_id, paid_fen) of the money paid out in `year`: applications by their
+    enterprise, vouchers by the enterprise that held the voucher."""
+    from django.db.models import F, Sum
+    from django.db.models.functions import Coalesce
+
+    from gaoxin.indicators.engine import query_frame
+    from gaoxin.policies.models import Account, Posting
+
+    qs = (
+        Posting.objects.filter(account=Account.PAID, entry__posted_on__year=year)
+        .annotate(
+            beneficiary=Coalesce(
+                F("entry__application__enterprise_id"), F("entry__voucher__enterprise_id")
+            )
+        )
+        .values("beneficiary")
+        .annotate(total=Sum("amount_fen"))
+        .values_list("beneficiary", "total")
+    )
+    frame = query_frame(qs, {"enterprise_id": pl.Int64, "paid_fen": pl.Int64})
+    return frame.filter(pl.col("enterprise_id").is_not_null() & (pl.col("paid_fen") != 0))

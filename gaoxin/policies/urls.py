@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gaoxin.policies import views
+from gaoxin.policies.views import setup as views
 
 app_name = "policies"
 

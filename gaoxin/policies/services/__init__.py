@@ -16,6 +16,12 @@ from gaoxin.policies.services.applications import (
     objection_record,
     objection_resolve,
 )
+from gaoxin.policies.services.matching import (
+    match_confirm,
+    match_dismiss,
+    match_run,
+    match_run_verify,
+)
 from gaoxin.policies.services.payments import (
     application_approve,
     payment_execute,
@@ -50,6 +56,10 @@ __all__ = [
     "interest_payment_record",
     "loan_register",
     "measure_add",
+    "match_confirm",
+    "match_dismiss",
+    "match_run",
+    "match_run_verify",
     "measure_params_set",
     "notice_publish",
     "objection_record",
