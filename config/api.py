@@ -91,6 +91,12 @@ def _register_routers() -> None:
     from gaoxin.core.import_api import import_router
     from gaoxin.indicators.api import router as indicators_router
     from gaoxin.policies.api import router as policies_router
+    from gaoxin.policies.api_vouchers import router as vouchers_router
+    from gaoxin.policies.api_workflow import (
+        applications_router,
+        disbursements_router,
+        matching_router,
+    )
     from gaoxin.registry.api import router as registry_router
     from gaoxin.registry.api_import import router as registry_import_router
     from gaoxin.reports.api import router as reports_router
@@ -105,6 +111,11 @@ def _register_routers() -> None:
     )
     api.add_router("/reports", reports_router)
     api.add_router("/indicators", indicators_router)
+    # Before "/policies": its "/{policy_id}" would otherwise take these paths.
+    api.add_router("/policies/vouchers", vouchers_router)
+    api.add_router("/policies/applications", applications_router)
+    api.add_router("/policies/matching", matching_router)
+    api.add_router("/policies/disbursements", disbursements_router)
     api.add_router("/policies", policies_router)
 
 

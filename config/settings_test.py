@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("GAOXIN_DEBUG", "false")
 os.environ.setdefault("GAOXIN_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
@@ -28,4 +29,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }
 
 # Uploaded attachments and matching snapshots written by tests go to a throwaway directory.
-MEDIA_ROOT = os.path.join(tempfile.gettempdir(), f"gaoxin-test-media-{os.getpid()}")  # noqa: F405
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"gaoxin-test-media-{os.getpid()}"

@@ -33,7 +33,16 @@ REPORT_REVIEWERS = {"zone_admin", "dept_reviewer", "dept_staff"}  # dept_staff: 
 REPORT_CONFIGURERS = {"zone_admin", "dept_staff"}
 POLICY_MANAGERS = {"zone_admin"}  # and 科技局 department staff (none among the personas)
 # Pages that need no login at all.
-PUBLIC = {"accounts:login", "set_language", "accounts:logout"}
+PUBLIC = {
+    "accounts:login",
+    "set_language",
+    "accounts:logout",
+    "policies:notice_public",  # a public notice (公示) is public by law
+    "policies:notice_download",
+}
+POLICY_REVIEWERS = {"zone_admin", "dept_reviewer"}
+POLICY_APPROVERS = {"zone_admin"}  # and 科技局 department staff
+POLICY_PAYERS = {"zone_admin"}  # and 财政局 department staff
 SKIP_PREFIXES = ("api", "api-1.0.0")  # the API is walked through its OpenAPI document below
 
 
@@ -89,6 +98,62 @@ class World:
         self.measure = policy_services.measure_add(
             policy=self.policy, code="new_above_scale", acting_user=None
         )
+        from gaoxin.policies.models import ServiceProvider, Voucher
+
+        voucher_measure = policy_services.measure_add(
+            policy=self.policy, code="innovation_voucher", acting_user=None
+        )
+        self.voucher = Voucher.objects.create(
+            number="CXQ-2019-000001",
+            enterprise=enterprise,
+            measure=voucher_measure,
+            year=2019,
+            amount_fen=10_000_000,
+            valid_from="2019-01-01",
+            valid_to="2019-12-31",
+        )
+        self.provider = ServiceProvider.objects.create(
+            name="柳州检测认证中心",
+            uscc="12450200MB0000001T",
+            account_bank="柳州银行",
+            account_name="柳州检测认证中心",
+            account_no="6230000000000001",
+        )
+        from django.core.files.base import ContentFile
+
+        from gaoxin.policies.models import (
+            Application,
+            ApplicationAttachment,
+            MatchRun,
+            Notice,
+            PaymentBatch,
+        )
+
+        self.application = Application.objects.create(
+            enterprise=enterprise,
+            measure=self.measure,
+            year=2019,
+            status=Application.Status.SUBMITTED,
+            version=self.measure.current(),
+            eligible=True,
+            computed_fen=10_000_000,
+            account_no="6230000011112222",
+        )
+        self.attachment = ApplicationAttachment(
+            application=self.application, name="a.pdf", size=4, sha256="0" * 64
+        )
+        self.attachment.file.save("a.pdf", ContentFile(b"%PDF"), save=False)
+        self.attachment.save()
+        self.notice = Notice.objects.create(
+            policy=self.policy,
+            year=2019,
+            title="公示",
+            published_on="2019-09-27",
+            starts_on="2019-09-27",
+            ends_on="2019-10-09",
+        )
+        self.batch = PaymentBatch.objects.create(number="ZF-TEST-001")
+        self.run = MatchRun.objects.create(year=2019, snapshot="x.parquet", snapshot_sha256="0")
 
 
 # url name -> (kwargs builder, personas allowed to open it). Keep in step with the urls.py files.
@@ -99,6 +164,9 @@ PERIOD = lambda w: {"period_pk": w.period.pk}  # noqa: E731
 REPORT = lambda w: {"pk": w.report.pk}  # noqa: E731
 POLICY = lambda w: {"pk": w.policy.pk}  # noqa: E731
 MEASURE = lambda w: {"pk": w.policy.pk, "measure_pk": w.measure.pk}  # noqa: E731
+VOUCHER = lambda w: {"pk": w.voucher.pk}  # noqa: E731
+APP = lambda w: {"pk": w.application.pk}  # noqa: E731
+ATTACHMENT = lambda w: {"pk": w.application.pk, "attachment_pk": w.attachment.pk}  # noqa: E731
 URLS: dict[str, Rule] = {
     "home": (NO_ARGS, EVERYONE),
     "accounts:tokens": (NO_ARGS, EVERYONE),
@@ -160,6 +228,43 @@ URLS: dict[str, Rule] = {
     "policies:status": (POLICY, POLICY_MANAGERS),
     "policies:measure_params": (MEASURE, POLICY_MANAGERS),
     "policies:budget_set": (MEASURE, POLICY_MANAGERS),
+    "policies:voucher_list": (NO_ARGS, STAFF_READ),
+    "policies:voucher_issue": (NO_ARGS, POLICY_APPROVERS),
+    "policies:my_vouchers": (NO_ARGS, ENTERPRISE_USERS),
+    "policies:voucher_detail": (VOUCHER, STAFF_READ | {"ent_user"}),
+    "policies:voucher_redeem": (VOUCHER, POLICY_APPROVERS),
+    "policies:voucher_release": (VOUCHER, POLICY_APPROVERS),
+    "policies:provider_list": (NO_ARGS, STAFF_READ),
+    "policies:provider_create": (NO_ARGS, POLICY_APPROVERS),
+    "policies:settlement": (lambda w: {"pk": w.provider.pk}, POLICY_PAYERS),
+    "policies:applications": (NO_ARGS, STAFF_READ | ENTERPRISE_USERS),
+    "policies:application_start": (NO_ARGS, ENTERPRISE_USERS),
+    "policies:application": (APP, STAFF_READ | {"ent_user"}),
+    "policies:application_edit": (APP, {"ent_user"}),
+    "policies:attachment": (ATTACHMENT, STAFF_READ | {"ent_user"}),
+    "policies:attachment_delete": (ATTACHMENT, {"ent_user"}),
+    "policies:application_review": (APP, POLICY_REVIEWERS),
+    "policies:objection_record": (APP, POLICY_APPROVERS),
+    "policies:objection_resolve": (
+        lambda w: {"pk": w.application.pk, "objection_pk": 999999},
+        POLICY_APPROVERS,
+    ),
+    "policies:application_approve": (APP, POLICY_APPROVERS),
+    "policies:payment_action": (APP, POLICY_PAYERS),
+    "policies:enterprise": (ENT, STAFF_READ | {"ent_user"}),
+    "policies:notices": (NO_ARGS, STAFF_READ),
+    "policies:notice_create": (NO_ARGS, POLICY_APPROVERS),
+    "policies:holidays": (NO_ARGS, POLICY_APPROVERS),
+    "policies:notice": (lambda w: {"pk": w.notice.pk}, STAFF_READ),
+    "policies:notice_approve_all": (lambda w: {"pk": w.notice.pk}, POLICY_APPROVERS),
+    "policies:payments": (NO_ARGS, POLICY_PAYERS),
+    "policies:batch_create": (NO_ARGS, POLICY_PAYERS),
+    "policies:payment_batch": (lambda w: {"pk": w.batch.pk}, POLICY_PAYERS),
+    "policies:batch_download": (lambda w: {"pk": w.batch.pk}, POLICY_PAYERS),
+    "policies:disbursements": (NO_ARGS, STAFF_READ),
+    "policies:match_runs": (NO_ARGS, STAFF_READ),
+    "policies:match_run": (lambda w: {"pk": w.run.pk}, STAFF_READ),
+    "policies:match_decide": (lambda w: {"pk": w.run.pk}, POLICY_APPROVERS),
 }
 
 
@@ -214,6 +319,12 @@ def _fill(path: str, world: World) -> str:
 
     def value(match: re.Match[str]) -> str:
         before = path[: match.start()].rstrip("/").rsplit("/", 1)[-1]
+        if "application" in before:
+            return str(world.application.pk)
+        if "objection" in before:
+            return "999999"
+        if "matching" in before:
+            return str(world.run.pk)
         if "qualification" in before:
             return str(world.qualification.pk)
         if "chain" in before:
@@ -224,6 +335,10 @@ def _fill(path: str, world: World) -> str:
             return str(world.period.pk)
         if "report" in before:
             return str(world.report.pk)
+        if "voucher" in before:
+            return str(world.voucher.pk)
+        if "provider" in before:
+            return str(world.provider.pk)
         return str(world.enterprise.pk)
 
     return re.sub(r"\{[^}]+\}", value, path)

@@ -20,6 +20,11 @@ NAV: list[tuple[Any, str, str | None]] = [
     (_("园区概览"), "indicators:dashboard", Cap.INDICATORS_VIEW),
     (_("指标"), "indicators:list", Cap.INDICATORS_VIEW),
     (_("政策资金"), "policies:list", Cap.POLICIES_VIEW),
+    (_("资金申请"), "policies:applications", Cap.POLICIES_VIEW),
+    (_("免申即享"), "policies:match_runs", Cap.POLICIES_VIEW),
+    (_("公示"), "policies:notices", Cap.POLICIES_VIEW),
+    (_("资金支付"), "policies:payments", Cap.POLICIES_PAY),
+    (_("创新券"), "policies:voucher_list", Cap.POLICIES_VIEW),
     (_("审计日志"), "core:audit", Cap.AUDIT_VIEW),
 ]
 
@@ -47,6 +52,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user.can(Cap.POLICIES_OWN) and user.enterprise_id:
         url = reverse("policies:mine")
         items.append({"label": _("可享政策"), "url": url, "active": request.path == url})
+        url = reverse("policies:applications")
+        items.append({"label": _("我的申请"), "url": url, "active": request.path == url})
+        url = reverse("policies:my_vouchers")
+        items.append({"label": _("我的创新券"), "url": url, "active": request.path == url})
     if user.can(Cap.PARTY_OWN) and user.party_org_id:
         url = reverse("accounts:my_party_org")
         items.append({"label": _("本党组织"), "url": url, "active": request.path == url})

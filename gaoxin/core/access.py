@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -11,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from gaoxin.accounts.roles import Cap
 
 if TYPE_CHECKING:
+    from gaoxin.policies.models import Application, Voucher
     from gaoxin.registry.models import Enterprise, IndustryChain, Qualification
 
 
@@ -85,3 +87,41 @@ def get_chain_for_user(user: Any, pk: Any) -> IndustryChain:
         return IndustryChain.objects.get(pk=pk)
     except (ValueError, TypeError, IndustryChain.DoesNotExist) as exc:
         raise Http404 from exc
+
+
+def applications_visible_to(user: Any) -> QuerySet[Application]:
+    """Policy-fund applications: staff who read policies see all; an enterprise user sees its
+    own enterprise's."""
+    from gaoxin.policies.models import Application
+
+    if not user.is_authenticated:
+        return Application.objects.none()
+    if user.can(Cap.POLICIES_VIEW):
+        return Application.objects.all()
+    if user.can(Cap.POLICIES_OWN) and user.enterprise_id:
+        return Application.objects.filter(enterprise_id=user.enterprise_id)
+    return Application.objects.none()
+
+
+def get_application_for_user(user: Any, pk: Any) -> Application:
+    try:
+        return (
+            applications_visible_to(user)
+            .select_related("enterprise", "measure__policy", "version", "notice", "match")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, ObjectDoesNotExist) as exc:
+        raise Http404 from exc
+
+
+def vouchers_visible_to(user: Any) -> QuerySet[Voucher]:
+    """Innovation vouchers: staff who read policies see all; an enterprise user its own."""
+    from gaoxin.policies.models import Voucher
+
+    if not user.is_authenticated:
+        return Voucher.objects.none()
+    if user.can(Cap.POLICIES_VIEW):
+        return Voucher.objects.all()
+    if user.can(Cap.POLICIES_OWN) and user.enterprise_id:
+        return Voucher.objects.filter(enterprise_id=user.enterprise_id)
+    return Voucher.objects.none()

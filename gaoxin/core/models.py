@@ -119,3 +119,29 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} {self.status}"
+
+
+class IdempotencyKey(models.Model):
+    """A money-moving API request sent with an `Idempotency-Key` header, and the response it
+    got: the same key from the same user replays that response instead of acting again; a
+    key reused for a different request is refused. Written before the request runs, so a
+    second copy arriving while the first is still running is told to wait."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE
+    )
+    key = models.CharField(_("幂等键"), max_length=100)
+    fingerprint = models.CharField(_("请求摘要"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("响应状态"), default=0)  # 0: running
+    body = models.JSONField(_("响应内容"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("幂等请求")
+        verbose_name_plural = _("幂等请求")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -38,6 +38,8 @@ FLAGS = (
     "hte_first_time",
     "gazelle_recognised",
     "innovation_team",
+    "tech_sme",
+    "hte_valid",
 )
 AMOUNTS = ("rd_spend", "rd_spend_last_year", "revenue", "interest_paid")
 SCHEMA: Any = ID | {f: pl.Boolean for f in FLAGS} | {a: pl.Int64 for a in AMOUNTS}
@@ -50,11 +52,23 @@ LABELS = {
     "hte_first_time": _("首次认定为高新技术企业"),
     "gazelle_recognised": _("当年认定为瞪羚企业"),
     "innovation_team": _("当年认定高层次创新团队"),
+    "tech_sme": _("当年为有效期内的科技型中小企业"),
+    "hte_valid": _("当年为有效期内的高新技术企业"),
     "rd_spend": _("研发经费内部支出(元)"),
     "rd_spend_last_year": _("上年研发经费内部支出(元)"),
     "revenue": _("营业收入(元)"),
     "interest_paid": _("当年实际支付贷款利息(元)"),
 }
+
+
+def qualifications_valid_in(kind: str, year: int) -> Any:
+    """Qualifications for `kind` valid on at least one day of `year` (an HTE certificate from
+    2017 still counts in 2019), unlike `recognitions_in`, which asks when it was granted."""
+    return Qualification.objects.filter(
+        kind=kind,
+        recognised_on__lte=dt.date(year, 12, 31),
+        valid_until__gte=dt.date(year, 1, 1),
+    )
 
 
 def enterprise_facts(year: int, enterprise_ids: Sequence[int] | None = None) -> pl.DataFrame:
@@ -79,6 +93,8 @@ def enterprise_facts(year: int, enterprise_ids: Sequence[int] | None = None) -> 
         "hte_recognised": ids(recognitions_in(K.HIGH_TECH, year)),
         "gazelle_recognised": ids(recognitions_in(K.GAZELLE, year)),
         "innovation_team": ids(recognitions_in(K.INNOVATION_TEAM, year)),
+        "tech_sme": ids(qualifications_valid_in(K.TECH_SME, year)),
+        "hte_valid": ids(qualifications_valid_in(K.HIGH_TECH, year)),
     }
     earlier_hte = ids(recognitions_before(K.HIGH_TECH, year))
     flags["hte_first_time"] = flags["hte_recognised"].join(

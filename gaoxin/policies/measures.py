@@ -15,6 +15,8 @@ its own. Facts are named columns (all money in fen):
                              recognised as a high-tech enterprise this year; for the first time
     gazelle_recognised       recognised as a gazelle enterprise this year
     innovation_team          has a high-level innovation team recognised this year
+    tech_sme, hte_valid      a tech SME (科技型中小企业) or a high-tech enterprise whose
+                             qualification is valid on some day of the year
 """
 
 from __future__ import annotations
@@ -121,9 +123,30 @@ INNOVATION_TEAM = MeasureSpec(
     labels={"min_fen": _("区间下限(元)"), "max_fen": _("区间上限(元)")},
 )
 
+INNOVATION_VOUCHER = MeasureSpec(
+    code="innovation_voucher",
+    name=_("创新券"),
+    description=_(
+        "当年为有效期内的科技型中小企业或高新技术企业,可领取创新券(每家每年10万元),"
+        "向登记的服务机构购买科技服务时抵扣,由园区与服务机构结算。"
+    ),
+    rule=Rule(eligible=col("tech_sme") | col("hte_valid"), amount=param("voucher_fen")),
+    defaults={"voucher_fen": 100_000 * YUAN},
+    reviewer_sets_amount=False,
+    labels={"voucher_fen": _("创新券面额(元)")},
+)
+
 SHIPPED: dict[str, MeasureSpec] = {
     m.code: m
-    for m in (NEW_ABOVE_SCALE, RD_SUBSIDY, LOAN_INTEREST, HTE_RECOGNITION, GAZELLE, INNOVATION_TEAM)
+    for m in (
+        NEW_ABOVE_SCALE,
+        RD_SUBSIDY,
+        LOAN_INTEREST,
+        HTE_RECOGNITION,
+        GAZELLE,
+        INNOVATION_TEAM,
+        INNOVATION_VOUCHER,
+    )
 }
 
 FACTS = sorted(set().union(*(m.rule.columns() for m in SHIPPED.values())))

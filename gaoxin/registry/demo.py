@@ -405,6 +405,8 @@ DEFAULT_TARGETS = Targets(
 
 # Recognition days per year (fictional but in the season each list is usually published).
 SMART_FACTORY_DAY = {2019: (11, 29), 2020: (12, 18), 2021: (12, 10)}
+INNOVATION_TEAM_DAY = (11, 20)
+INNOVATION_TEAMS_2018 = 22
 GAZELLE_DAY = {2018: (12, 20), 2019: (12, 16), 2020: (12, 21), 2021: (12, 17)}
 HIGH_TECH_DAY = {2017: (11, 30), 2018: (11, 30), 2019: (12, 2), 2020: (12, 1), 2021: (12, 15)}
 TECH_SME_BATCH_DAYS = ((4, 30), (7, 31), (10, 31))
@@ -879,6 +881,27 @@ class _QualificationPlanner:
                     day = _day(year, RD_DAY[level])
                     self.add(uscc, K.RD_INSTITUTION, day, level=level, subtype=subtype)
 
+    def plan_innovation_teams(self) -> None:
+        """High-level innovation teams (高层次人才创新创业团队) recognised by the zone in 2018, at
+        high-tech enterprises, the first by credit code: no random draws, so adding them left
+        every other kind's plan as it was. The policy demo grants each its support."""
+        day = _day(2018, INNOVATION_TEAM_DAY)
+        hosts = sorted(
+            q.uscc
+            for q in self.records
+            if q.kind == K.HIGH_TECH and q.recognised_on <= day <= q.valid_until
+        )
+        for i, uscc in enumerate(dict.fromkeys(hosts).keys()):
+            if i == INNOVATION_TEAMS_2018:
+                break
+            self.add(
+                uscc,
+                K.INNOVATION_TEAM,
+                day,
+                level=L.MUNICIPAL,
+                certificate_no=f"LZGX-TD-2018-{i + 1:02d}",
+            )
+
     def plan(self) -> list[DemoQualification]:
         self.plan_anchor_records()
         self.plan_above_scale()
@@ -888,6 +911,7 @@ class _QualificationPlanner:
         self.plan_tech_sme()
         self.plan_srdi()
         self.plan_rd_institutions()
+        self.plan_innovation_teams()
         return self.records
 
 

@@ -353,6 +353,8 @@ EXTRA_CHANGE_LABELS = {
     "review_reason": gettext_lazy("审核意见"),
     "filters": gettext_lazy("筛选条件"),
     "rows": gettext_lazy("行数"),
+    "rule_version": gettext_lazy("规则版本"),
+    "note": gettext_lazy("说明"),
 }
 
 
@@ -369,8 +371,10 @@ def describe_changes(entries: Iterable[AuditEntry]) -> None:
         for name, pair in (entry.changes or {}).items():
             field = _field(model, name)
             if field is not None and field.is_relation and isinstance(pair, list | tuple):
+                # Ids only: a relation's audit value is its primary key (a label written
+                # under a relation's name by mistake must not break the page).
                 wanted.setdefault(field.related_model, set()).update(
-                    v for v in pair if v not in (None, "")
+                    v for v in pair if isinstance(v, int) and not isinstance(v, bool)
                 )
     related: dict[tuple[Any, Any], str] = {}
     for rel_model, ids in wanted.items():

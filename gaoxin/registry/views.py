@@ -118,6 +118,8 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit_qualifications": can_edit_qualifications(user),
             "can_audit": user.can(Cap.AUDIT_VIEW),
             "is_own": user.can(Cap.REGISTRY_OWN) and user.enterprise_id == enterprise.pk,
+            "perms_policies": user.can(Cap.POLICIES_VIEW)
+            or (user.can(Cap.POLICIES_OWN) and user.enterprise_id == enterprise.pk),
             "today": timezone.localdate(),
         },
     )

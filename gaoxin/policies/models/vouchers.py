@@ -142,6 +142,10 @@ class Redemption(models.Model):
         blank=True,
         related_name="redemptions",
     )
+    # The client's Idempotency-Key (API): the same key answers with the same redemption.
+    idempotency_key = models.CharField(
+        _("幂等键"), max_length=100, null=True, blank=True, unique=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),

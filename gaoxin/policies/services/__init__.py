@@ -39,6 +39,13 @@ from gaoxin.policies.services.setup import (
     policy_create,
     policy_set_status,
 )
+from gaoxin.policies.services.vouchers import (
+    provider_register,
+    settlement_create,
+    voucher_issue,
+    voucher_redeem,
+    voucher_release,
+)
 
 __all__ = [
     "POLICY_TRANSITIONS",
@@ -70,4 +77,9 @@ __all__ = [
     "payment_schedule",
     "policy_create",
     "policy_set_status",
+    "provider_register",
+    "settlement_create",
+    "voucher_issue",
+    "voucher_redeem",
+    "voucher_release",
 ]

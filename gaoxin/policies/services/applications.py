@@ -171,7 +171,7 @@ def application_start(
         changes={
             "measure": [None, measure.pk],
             "year": [None, year],
-            "version": [None, decision.version.version],
+            "rule_version": [None, decision.version.version],
             "computed_fen": [None, decision.amount_fen],
         },
         enterprise_id=enterprise.pk,

@@ -135,7 +135,7 @@ def match_run(*, year: int, acting_user: Any, code: str | None = None) -> MatchR
         changes={
             "year": [None, year],
             "measures": [None, [m.pk for m, _v in chosen]],
-            "versions": [None, [v.version for _m, v in chosen]],
+            "rule_versions": [None, [v.version for _m, v in chosen]],
             "enterprises": [None, run.enterprises],
             "matches": [None, run.matches],
             "total_fen": [None, run.total_fen],

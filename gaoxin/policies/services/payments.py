@@ -210,6 +210,12 @@ def payment_fail(*, application: Application, reason: str, acting_user: Any) -> 
     if not reason.strip():
         raise ValidationError({"reason": _("请填写失败原因")})
     _payer_checks(application, acting_user)
+    if application.status != S.SCHEDULED:
+        # A paid application's money came back through a reversal, which also undoes the
+        # ledger; "failed" here means the bank never paid.
+        raise ValidationError(
+            {"status": _("只有待支付的申请可以登记支付失败;已支付的如被退回请冲正")}
+        )
     moved = _move(application, S.FAILED, acting_user=acting_user, note=reason.strip())
     Payment.objects.filter(application=application, status=Payment.Status.SCHEDULED).update(
         status=Payment.Status.FAILED, failure_reason=reason.strip()[:200]

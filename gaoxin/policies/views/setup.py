@@ -22,7 +22,7 @@ from gaoxin.policies import selectors, services
 from gaoxin.policies.facts import AMOUNTS as MONEY_FACTS
 from gaoxin.policies.facts import LABELS
 from gaoxin.policies.measures import SHIPPED
-from gaoxin.policies.models import Measure, Policy
+from gaoxin.policies.models import Application, Measure, Policy
 
 
 def _require(request: HttpRequest, cap: str) -> None:
@@ -58,6 +58,14 @@ def _date(text: str, field: str, *, blank: bool = False) -> dt.date | None:
         raise ValidationError({field: _("日期格式应为 2019-01-01")}) from exc
 
 
+def _day(text: str, field: str) -> dt.date:
+    """A required date typed as 2019-01-01."""
+    day = _date(text, field)
+    if day is None:
+        raise ValidationError({field: _("请填写日期")})
+    return day
+
+
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
     _require(request, Cap.POLICIES_VIEW)
@@ -82,10 +90,17 @@ def my_policies(request: HttpRequest) -> HttpResponse:
     enterprise = get_enterprise_for_user(request.user, enterprise_id)
     year = _year(request)
     rows = selectors.preview_for(enterprise, year)
+    live = {
+        a.measure_id: a
+        for a in Application.objects.filter(enterprise=enterprise, year=year).exclude(
+            status=Application.Status.REJECTED
+        )
+    }
     for row in rows:
         row.shown = [  # type: ignore[attr-defined]
             (str(LABELS.get(k, k)), v, k in MONEY_FACTS) for k, v in row.inputs.items()
         ]
+        row.application = live.get(row.measure.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "policies/mine.html",

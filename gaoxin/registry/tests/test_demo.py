@@ -15,7 +15,17 @@ from gaoxin.core.models import AuditEntry
 from gaoxin.core.validators import uscc_error
 from gaoxin.indicators.models import Target
 from gaoxin.party.models import Organisation
-from gaoxin.policies.models import InterestPayment, Loan, Measure, MeasureBudget, Policy
+from gaoxin.policies.models import (
+    Application,
+    InterestPayment,
+    LedgerEntry,
+    Loan,
+    MatchRun,
+    Measure,
+    MeasureBudget,
+    PaymentBatch,
+    Policy,
+)
 from gaoxin.registry import demo
 from gaoxin.registry.models import Enterprise, Grid, Qualification
 from gaoxin.registry.reference import industry_rows, read_rows
@@ -133,8 +143,19 @@ def test_load_demo_twice_changes_nothing_the_second_time():
     # registered loans with their interest payments (gaoxin.policies)
     audited += Policy.objects.count() + Measure.objects.count() + MeasureBudget.objects.count()
     audited += Loan.objects.count() + InterestPayment.objects.count()
-    assert AuditEntry.objects.filter(action="create").count() == audited
-    assert first["audit"] == audited + 1  # and the policy's publication
+    setup = ("policy", "measure", "measurebudget", "loan", "interestpayment")
+    POLICY_WORK = ("matchrun", "application", "ledgerentry", "paymentbatch", "notice", "match")  # noqa: N806
+    creates = AuditEntry.objects.filter(action="create")
+    assert creates.exclude(model__in=[f"policies.{m}" for m in POLICY_WORK]).count() == audited
+    assert all(creates.filter(model=f"policies.{m}").exists() for m in setup)
+    # The policy's money (matching runs, applications through to payment, ledger entries):
+    # every object has its audit rows.
+    for model in (MatchRun, Application, LedgerEntry, PaymentBatch):
+        label = f"policies.{model.__name__.lower()}"
+        audited_ids = set(
+            AuditEntry.objects.filter(model=label).values_list("object_id", flat=True)
+        )
+        assert audited_ids == {str(pk) for pk in model.objects.values_list("pk", flat=True)}
     assert Policy.objects.get().status == Policy.Status.PUBLISHED
     assert AuditEntry.objects.values("batch").distinct().count() == 1
     assert "nothing changed" not in output
@@ -211,6 +232,11 @@ def test_default_zone_reproduces_the_seed_figures():
         q.enterprise.industry.is_industrial for q in above.select_related("enterprise__industry")
     )
     assert {q.recognised_on.timetuple()[1:3] for q in above} == {(1, 1)}
+    # F10: "2019年兑现科技创新扶持资金1亿多元", paid out by the ledger in 2019.
+    out = io.StringIO()
+    call_command("indicator", "policy_paid_total", "--year", "2019", stdout=out)
+    paid = int(out.getvalue().strip().splitlines()[-1])
+    assert 100_000_000 < paid < 110_000_000
 
 
 # --- accounts and party tree -------------------------------------------------------------------
