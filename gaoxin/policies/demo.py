@@ -28,6 +28,7 @@ BUDGETS_WAN = {
     "hte_recognition": 1_200,
     "gazelle": 800,
     "innovation_team": 1_500,
+    "innovation_voucher": 300,
 }
 CAPS_WAN = {"gazelle": 50, "innovation_team": 500}
 # 2018 was the year of the high-level innovation teams (高层次人才创新创业团队).
@@ -82,6 +83,7 @@ def load_policies(*, actor: Any = None) -> int:
     services.policy_set_status(policy=policy, status=Policy.Status.PUBLISHED, acting_user=actor)
     _round_2018(policy, actor)
     _round_2019(policy, actor)
+    _vouchers_2019(policy)
     return 1
 
 
@@ -142,7 +144,7 @@ def _confirm_accounts(applications: list[Any]) -> None:
                     "广西北部湾银行柳州分行",
                 )[i % 3],
                 "account_name": application.enterprise.name,
-                "account_no": f"62220{application.enterprise_id:07d}{i % 10}{(i * 7) % 10}0001",
+                "account_no": f"622205{i % 10}{(i * 7) % 10}{application.enterprise_id:08d}",
             },
             acting_user=clerk,
         )
@@ -234,3 +236,85 @@ def _round_2019(policy: Policy, actor: Any) -> None:
             contact="柳州高新区科技局 0772-2655000",
             acting_user=keji,
         )
+
+
+PROVIDERS = (
+    ("广西柳州检验检测研究院有限公司", "91450200MA5K00014X", "检验检测、计量校准"),
+    ("柳州市科技情报与知识产权服务中心", "12450200MB1D000251", "知识产权、科技查新"),
+    ("广西智造工业设计有限公司", "91450200MA5K000366", "工业设计、研发设计"),
+)
+VOUCHERS_2019 = 20
+
+
+def _vouchers_2019(policy: Policy) -> None:
+    """Innovation vouchers of 2019: issued in March to tech-based SMEs and high-tech
+    enterprises, most used at the three registered providers, settled in December."""
+    from django.core.exceptions import ValidationError
+
+    from gaoxin.policies.models import ServiceProvider
+    from gaoxin.registry.models import Enterprise, Qualification
+
+    keji, payer = _user("keji"), _user("caizheng")
+    measure = policy.measures.filter(code="innovation_voucher").first()
+    if measure is None:
+        return
+    providers = []
+    for i, (name, uscc, scope) in enumerate(PROVIDERS):
+        existing = ServiceProvider.objects.filter(uscc=uscc).first()
+        providers.append(
+            existing
+            or services.provider_register(
+                name=name,
+                uscc=uscc,
+                account_bank="柳州银行高新支行",
+                account_name=name,
+                account_no=f"62284502{i + 1:08d}",
+                services=scope,
+                acting_user=keji,
+            )
+        )
+    candidates = (
+        Enterprise.objects.filter(
+            qualifications__kind__in=(Qualification.Kind.TECH_SME, Qualification.Kind.HIGH_TECH),
+            qualifications__recognised_on__lte=dt.date(2019, 12, 31),
+            qualifications__valid_until__gte=dt.date(2019, 1, 1),
+        )
+        .distinct()
+        .order_by("uscc")
+    )
+    issued = []
+    for enterprise in candidates:
+        if len(issued) == VOUCHERS_2019:
+            break
+        try:
+            issued.append(
+                services.voucher_issue(
+                    enterprise=enterprise,
+                    measure=measure,
+                    year=2019,
+                    amount_fen=10 * WAN,
+                    valid_from=dt.date(2019, 3, 1),
+                    valid_to=dt.date(2019, 12, 31),
+                    acting_user=keji,
+                )
+            )
+        except ValidationError:
+            continue  # the rule does not grant this one a voucher
+    for i, voucher in enumerate(issued[: VOUCHERS_2019 * 7 // 10]):
+        services.voucher_redeem(
+            voucher=voucher,
+            provider=providers[i % len(providers)],
+            contract_no=f"FW-2019-{i + 1:03d}",
+            service=PROVIDERS[i % len(PROVIDERS)][2].split("、")[0],
+            amount_fen=(6 + i % 5) * WAN,
+            redeemed_on=dt.date(2019, 6 + i % 5, 10),
+            acting_user=keji,
+        )
+    for provider in providers:
+        if provider.redemptions.filter(settlement__isnull=True).exists():
+            services.settlement_create(
+                provider=provider,
+                paid_on=dt.date(2019, 12, 20),
+                bank_reference=f"LZ2019JS{provider.pk:04d}",
+                acting_user=payer,
+            )

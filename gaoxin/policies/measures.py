@@ -41,6 +41,9 @@ class MeasureSpec:
     # Amounts set per case by the reviewer within [min_fen, max_fen]; the rule's amount is the
     # upper end, which the what-if counts as the budget at risk.
     reviewer_sets_amount: bool = False
+    # Paid as innovation vouchers the zone issues (and settles with providers), not through
+    # applications: matching runs and applications leave such measures out.
+    issued_as_voucher: bool = False
     labels: dict[str, Any] = field(default_factory=dict)
 
 
@@ -132,7 +135,7 @@ INNOVATION_VOUCHER = MeasureSpec(
     ),
     rule=Rule(eligible=col("tech_sme") | col("hte_valid"), amount=param("voucher_fen")),
     defaults={"voucher_fen": 100_000 * YUAN},
-    reviewer_sets_amount=False,
+    issued_as_voucher=True,
     labels={"voucher_fen": _("创新券面额(元)")},
 )
 
@@ -150,3 +153,5 @@ SHIPPED: dict[str, MeasureSpec] = {
 }
 
 FACTS = sorted(set().union(*(m.rule.columns() for m in SHIPPED.values())))
+
+VOUCHER_CODES = frozenset(code for code, spec in SHIPPED.items() if spec.issued_as_voucher)

@@ -101,6 +101,7 @@ class PreviewRow:
     amount_fen: int
     reviewer_sets_amount: bool
     inputs: Mapping[str, object]
+    issued_as_voucher: bool = False
 
 
 def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
@@ -127,6 +128,7 @@ def preview_for(enterprise: Enterprise, year: int) -> list[PreviewRow]:
                     amount_fen=amount,
                     reviewer_sets_amount=bool(spec and spec.reviewer_sets_amount),
                     inputs=decision.inputs,
+                    issued_as_voucher=bool(spec and spec.issued_as_voucher),
                 )
             )
     return rows

@@ -89,7 +89,7 @@ class Application(models.Model):
         SUBMITTED = "submitted", _("待审核")
         RETURNED = "returned", _("已退回")
         REJECTED = "rejected", _("不予支持")
-        PASSED = "passed", _("审核通过")
+        PASSED = "passed", _("已通过审核")
         NOTICE = "notice", _("公示中")
         APPROVED = "approved", _("已批准")
         SCHEDULED = "scheduled", _("待支付")

@@ -65,17 +65,32 @@ class Match(models.Model):
         CONFIRMED = "confirmed", _("已确认")
         DISMISSED = "dismissed", _("不予推送")
 
+    # Run, measure and version are not indexed on their own: a run writes hundreds of
+    # thousands of matches at once, every index costs on that write, and the unique
+    # (run, enterprise, measure) index serves the reads by run.
     run = models.ForeignKey(
-        MatchRun, verbose_name=_("匹配批次"), on_delete=models.CASCADE, related_name="results"
+        MatchRun,
+        verbose_name=_("匹配批次"),
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
     )
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("企业"), on_delete=models.PROTECT, related_name="matches"
     )
     measure = models.ForeignKey(
-        Measure, verbose_name=_("政策条款"), on_delete=models.PROTECT, related_name="matches"
+        Measure,
+        verbose_name=_("政策条款"),
+        on_delete=models.PROTECT,
+        related_name="matches",
+        db_index=False,
     )
     version = models.ForeignKey(
-        MeasureVersion, verbose_name=_("规则版本"), on_delete=models.PROTECT, related_name="+"
+        MeasureVersion,
+        verbose_name=_("规则版本"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     amount_fen = models.BigIntegerField(_("测算金额(分)"))
     facts = models.JSONField(_("决定所用数据"), default=dict)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
-from gaoxin.policies.measures import SHIPPED
+from gaoxin.policies.measures import SHIPPED, VOUCHER_CODES
 from gaoxin.policies.models import (
     Application,
     ApplicationAttachment,
@@ -128,6 +128,8 @@ def application_start(
     enterprise, measure and year."""
     if measure.policy.status != Policy.Status.PUBLISHED:
         raise ValidationError({"measure": _("该政策未发布或已废止,不能申请")})
+    if measure.code in VOUCHER_CODES:
+        raise ValidationError({"measure": _("创新券由园区直接发放,无需申请")})
     policy = measure.policy
     if year < policy.effective_from.year or (
         policy.effective_to is not None and year > policy.effective_to.year

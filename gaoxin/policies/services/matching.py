@@ -24,7 +24,9 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
+from gaoxin.indicators.engine import query_frame
 from gaoxin.policies.facts import enterprise_facts
+from gaoxin.policies.measures import VOUCHER_CODES
 from gaoxin.policies.models import (
     Application,
     ApplicationEvent,
@@ -37,7 +39,7 @@ from gaoxin.policies.models import (
 from gaoxin.policies.rules import Rule
 
 S = Application.Status
-INSERT_BATCH = 2_000  # rows; 8 parameters each stays under SQLite's 32,766
+INSERT_BATCH = 20_000  # rows per executemany
 
 
 def _user(user: Any) -> Any:
@@ -45,9 +47,11 @@ def _user(user: Any) -> Any:
 
 
 def active_measures(year: int, code: str | None = None) -> list[Measure]:
-    """The measures of published policies in force during `year` (optionally of one type)."""
+    """The measures of published policies in force during `year` (optionally of one type),
+    except those paid as innovation vouchers (issued by the zone, not applied for)."""
     qs = (
         Measure.objects.filter(policy__status=Policy.Status.PUBLISHED)
+        .exclude(code__in=VOUCHER_CODES)
         .filter(policy__effective_from__lte=dt.date(year, 12, 31))
         .exclude(policy__effective_to__lt=dt.date(year, 1, 1))
         .select_related("policy")
@@ -146,41 +150,51 @@ def match_run(*, year: int, acting_user: Any, code: str | None = None) -> MatchR
 
 
 def _insert_matches(run: MatchRun, matched: pl.DataFrame, year: int) -> None:
-    """Many rows at once: one multi-row INSERT per batch (bulk_create would build a model per
-    row, which costs more than the matching itself at a million enterprises)."""
-    live = set(
+    """Many rows at once, without building a model per row (bulk_create would, which costs
+    more than the matching itself at a million enterprises): COPY on PostgreSQL, a prepared
+    INSERT run over batches of rows on SQLite."""
+    live = query_frame(
         Application.objects.filter(
             year=year, measure_id__in=matched["measure_id"].unique().to_list()
         )
         .exclude(status=S.REJECTED)
-        .values_list("enterprise_id", "measure_id")
-    )
-    note = _("已有申请")
+        .values_list("enterprise_id", "measure_id"),
+        {"enterprise_id": pl.Int64, "measure_id": pl.Int64},
+    ).with_columns(pl.lit(True).alias("live"))
+    already = pl.col("live").fill_null(False)
     table = Match._meta.db_table
     columns = "run_id, enterprise_id, measure_id, version_id, amount_fen, facts, status, note"
-    rows = [
-        (
-            run.pk,
-            e,
-            m,
-            v,
-            a,
-            f,
-            Match.Status.DISMISSED if (e, m) in live else Match.Status.PROPOSED,
-            note if (e, m) in live else "",
+    rows = (
+        matched.join(live, on=["enterprise_id", "measure_id"], how="left")
+        .select(
+            pl.lit(run.pk, pl.Int64).alias("run_id"),
+            "enterprise_id",
+            "measure_id",
+            "version_id",
+            "amount_fen",
+            "facts",
+            pl.when(already)
+            .then(pl.lit(str(Match.Status.DISMISSED)))
+            .otherwise(pl.lit(str(Match.Status.PROPOSED)))
+            .alias("status"),
+            pl.when(already).then(pl.lit(str(_("已有申请")))).otherwise(pl.lit("")).alias("note"),
         )
-        for e, m, v, a, f in matched.iter_rows()
-    ]
-    json_param = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    row_sql = f"(%s, %s, %s, %s, %s, {json_param}, %s, %s)"
+        .rows()
+    )
+    if connection.vendor == "postgresql":
+        # COPY: the fastest way into PostgreSQL (about ten times executemany).
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    placeholders = ", ".join(["%s"] * 8)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
-            chunk = rows[start : start + INSERT_BATCH]
-            placeholders = ", ".join([row_sql] * len(chunk))
-            flat = [value for row in chunk for value in row]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders}",  # noqa: S608
-                flat,
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+                rows[start : start + INSERT_BATCH],
             )
 
 

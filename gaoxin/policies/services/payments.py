@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,12 +78,7 @@ def payment_schedule(
     chosen = list(applications)
     if not chosen:
         raise ValidationError({"applications": _("请选择要支付的申请")})
-    today = timezone.localdate()
-    if not number:
-        prefix = f"ZF{today:%Y%m%d}-"
-        count = PaymentBatch.objects.filter(number__startswith=prefix).count()
-        number = f"{prefix}{count + 1:03d}"
-    batch = PaymentBatch.objects.create(number=number, created_by=_user(acting_user))
+    batch = _new_batch(number, acting_user)
     for application in chosen:
         _payer_checks(application, acting_user)
         if application.status not in (S.APPROVED, S.FAILED):
@@ -112,6 +107,28 @@ def payment_schedule(
         changes={"applications": [None, [a.pk for a in chosen]]},
     )
     return batch
+
+
+def _new_batch(number: str, acting_user: Any) -> PaymentBatch:
+    """A batch numbered ZF<date>-<n> (or `number`); two payers creating batches at once get
+    consecutive numbers rather than an error."""
+    if number:
+        try:
+            with transaction.atomic():
+                return PaymentBatch.objects.create(number=number, created_by=_user(acting_user))
+        except IntegrityError as exc:
+            raise ValidationError({"number": _("批次号%(n)s已存在") % {"n": number}}) from exc
+    prefix = f"ZF{timezone.localdate():%Y%m%d}-"
+    count = PaymentBatch.objects.filter(number__startswith=prefix).count()
+    for n in range(count + 1, count + 20):
+        try:
+            with transaction.atomic():
+                return PaymentBatch.objects.create(
+                    number=f"{prefix}{n:03d}", created_by=_user(acting_user)
+                )
+        except IntegrityError:
+            continue
+    raise ValidationError({"number": _("支付批次号已用尽,请稍后重试")})
 
 
 @transaction.atomic

@@ -389,11 +389,12 @@ def settlement_create(
     *, provider: ServiceProvider, paid_on: dt.date, bank_reference: str, acting_user: Any
 ) -> Settlement:
     """Pays a provider for every redemption not yet settled: one settlement for their total,
-    and per budget (measure and year) of the vouchers involved one PAYMENT entry moving the
-    money committed → paid. Each redemption is settled once: it is claimed by a conditional
-    UPDATE on `settlement IS NULL`, and if another settlement claimed any of them first the
-    whole settlement is refused. Refused when nothing is unsettled, and for the person who
-    recorded any of the redemptions (who records does not pay)."""
+    and per voucher involved one PAYMENT entry moving the money committed → paid (so what was
+    paid is attributed to the enterprise that held the voucher). Each redemption is settled
+    once: it is claimed by a conditional UPDATE on `settlement IS NULL`, and if another
+    settlement claimed any of them first the whole settlement is refused. Refused when nothing
+    is unsettled, and for the person who recorded any of the redemptions (who records does not
+    pay)."""
     pending = list(
         Redemption.objects.filter(provider=provider, settlement__isnull=True)
         .select_related("voucher__measure")
@@ -420,20 +421,23 @@ def settlement_create(
     )
     if claimed != len(ids):
         raise ValidationError({"provider": _("部分创新券使用已被他人结算,请刷新后重试")})
-    by_budget: dict[tuple[int, int], int] = defaultdict(int)
-    measures: dict[int, Measure] = {}
+    # One PAYMENT entry per voucher, so the money paid is attributed to the enterprise that
+    # held the voucher (the disbursement report and `policy_paid_total` count it there).
+    by_voucher: dict[int, int] = defaultdict(int)
+    vouchers: dict[int, Voucher] = {}
     for r in pending:
-        measure = r.voucher.measure
-        measures[measure.pk] = measure
-        by_budget[(measure.pk, r.voucher.year)] += r.amount_fen
-    for (measure_pk, year), amount in sorted(by_budget.items()):
+        vouchers[r.voucher_id] = r.voucher
+        by_voucher[r.voucher_id] += r.amount_fen
+    for voucher_pk, amount in sorted(by_voucher.items()):
+        voucher = vouchers[voucher_pk]
         ledger.post(
             kind=LedgerEntry.Kind.PAYMENT,
-            measure=measures[measure_pk],
-            year=year,
+            measure=voucher.measure,
+            year=voucher.year,
             lines=[(Account.COMMITTED, -amount), (Account.PAID, amount)],
             posted_on=paid_on,
             acting_user=acting_user,
+            voucher=voucher,
             memo=_("创新券结算 %(p)s") % {"p": provider.name},
         )
     audit.record(

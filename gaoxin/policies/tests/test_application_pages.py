@@ -137,7 +137,7 @@ def test_from_apply_to_paid_through_the_pages(
 
     # The enterprise sees its application paid, with the history of every step.
     page = clerk.get(reverse("policies:application", args=[application.pk])).content.decode()
-    assert "已支付" in page and "审核通过" in page and "公示中" in page
+    assert "已支付" in page and "已通过审核" in page and "公示中" in page
 
     # The enterprise profile lists its applications and payments (the match worklist is for
     # staff only).

@@ -309,7 +309,10 @@ def test_settlement_pays_committed_to_paid_once(
         15 * WAN,
         80 * WAN,
     )
-    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT).count() == 1
+    # One payment entry per voucher settled, so the money is attributed to its holder.
+    payments = LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYMENT)
+    settled_vouchers = set(settlement.redemptions.values_list("voucher_id", flat=True))
+    assert set(payments.values_list("voucher_id", flat=True)) == settled_vouchers
     assert ledger_sums_to_zero(measure)
     with pytest.raises(ValidationError, match="没有待结算"):
         services.settlement_create(provider=at, paid_on=DAY, bank_reference="", acting_user=payer)

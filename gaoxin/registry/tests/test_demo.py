@@ -25,6 +25,8 @@ from gaoxin.policies.models import (
     MeasureBudget,
     PaymentBatch,
     Policy,
+    Settlement,
+    Voucher,
 )
 from gaoxin.registry import demo
 from gaoxin.registry.models import Enterprise, Grid, Qualification
@@ -144,13 +146,24 @@ def test_load_demo_twice_changes_nothing_the_second_time():
     audited += Policy.objects.count() + Measure.objects.count() + MeasureBudget.objects.count()
     audited += Loan.objects.count() + InterestPayment.objects.count()
     setup = ("policy", "measure", "measurebudget", "loan", "interestpayment")
-    POLICY_WORK = ("matchrun", "application", "ledgerentry", "paymentbatch", "notice", "match")  # noqa: N806
+    POLICY_WORK = (  # noqa: N806
+        "matchrun",
+        "application",
+        "ledgerentry",
+        "paymentbatch",
+        "notice",
+        "match",
+        "serviceprovider",
+        "voucher",
+        "redemption",
+        "settlement",
+    )
     creates = AuditEntry.objects.filter(action="create")
     assert creates.exclude(model__in=[f"policies.{m}" for m in POLICY_WORK]).count() == audited
     assert all(creates.filter(model=f"policies.{m}").exists() for m in setup)
     # The policy's money (matching runs, applications through to payment, ledger entries):
     # every object has its audit rows.
-    for model in (MatchRun, Application, LedgerEntry, PaymentBatch):
+    for model in (MatchRun, Application, LedgerEntry, PaymentBatch, Voucher, Settlement):
         label = f"policies.{model.__name__.lower()}"
         audited_ids = set(
             AuditEntry.objects.filter(model=label).values_list("object_id", flat=True)
