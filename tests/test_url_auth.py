@@ -251,6 +251,7 @@ URLS: dict[str, Rule] = {
     ),
     "policies:application_approve": (APP, POLICY_APPROVERS),
     "policies:payment_action": (APP, POLICY_PAYERS),
+    "policies:application_cancel": (APP, POLICY_APPROVERS),
     "policies:enterprise": (ENT, STAFF_READ | {"ent_user"}),
     "policies:notices": (NO_ARGS, STAFF_READ),
     "policies:notice_create": (NO_ARGS, POLICY_APPROVERS),

@@ -122,8 +122,8 @@ def application_list(request: HttpRequest, q: Query[ListQuery]) -> list[Applicat
         qs = qs.filter(year=q.year)
     if q.code:
         qs = qs.filter(measure__code=q.code)
-    limit = max(1, min(q.limit, 500))
-    rows = qs.order_by("-pk").prefetch_related("events__actor")[q.offset : q.offset + limit]
+    limit, offset = max(1, min(q.limit, 500)), max(0, q.offset)
+    rows = qs.order_by("-pk").prefetch_related("events__actor")[offset : offset + limit]
     return [_out(a) for a in rows]
 
 
@@ -388,6 +388,22 @@ def application_reverse(request: HttpRequest, application_id: int, payload: Reas
     )
 
 
+@applications_router.post(
+    "/{application_id}/cancel",
+    response={200: ApplicationOut, 409: dict, 422: dict},
+    summary="Cancel an approved (or failed) application: the commitment goes back to the budget",
+)
+def application_cancel(request: HttpRequest, application_id: int, payload: ReasonIn) -> Status:
+    return _money_step(
+        request,
+        application_id,
+        Cap.POLICIES_APPROVE,
+        lambda a: services.application_cancel(
+            application=a, reason=payload.reason, acting_user=request.user
+        ),
+    )
+
+
 # --- matching runs --------------------------------------------------------------------------------
 
 
@@ -460,7 +476,7 @@ def run_matches(request: HttpRequest, run_id: int, q: Query[MatchQuery]) -> list
     qs = run.results.select_related("enterprise", "measure").order_by("pk")
     if q.status:
         qs = qs.filter(status=q.status)
-    limit = max(1, min(q.limit, 5000))
+    limit, offset = max(1, min(q.limit, 5000)), max(0, q.offset)
     return [
         MatchOut(
             id=m.pk,
@@ -473,7 +489,7 @@ def run_matches(request: HttpRequest, run_id: int, q: Query[MatchQuery]) -> list
             status=m.status,
             note=m.note,
         )
-        for m in qs[q.offset : q.offset + limit]
+        for m in qs[offset : offset + limit]
     ]
 
 

@@ -182,6 +182,7 @@ def _round_2018(policy: Policy, actor: Any) -> None:
         year=2018,
         applications=applications,
         published_on=dt.date(2019, 3, 4),
+        today=dt.date(2019, 3, 4),
         contact="柳州高新区科技局 0772-2655000",
         acting_user=keji,
     )
@@ -233,6 +234,7 @@ def _round_2019(policy: Policy, actor: Any) -> None:
             year=2019,
             applications=in_notice,
             published_on=dt.date(2020, 4, 1),
+            today=dt.date(2020, 4, 1),
             contact="柳州高新区科技局 0772-2655000",
             acting_user=keji,
         )

@@ -44,6 +44,7 @@ urlpatterns = [
         "applications/<int:pk>/approve/", app_views.application_approve, name="application_approve"
     ),
     path("applications/<int:pk>/payment/", app_views.payment_action, name="payment_action"),
+    path("applications/<int:pk>/cancel/", app_views.application_cancel, name="application_cancel"),
     path("enterprise/<int:pk>/", app_views.enterprise_funds, name="enterprise"),
     # Public notices (公示) and the calendar they are counted on
     path("notices/", notice_views.notice_list, name="notices"),

@@ -95,6 +95,7 @@ class Application(models.Model):
         SCHEDULED = "scheduled", _("待支付")
         PAID = "paid", _("已支付")
         FAILED = "failed", _("支付失败")
+        CANCELLED = "cancelled", _("已撤销")
 
     class Source(models.TextChoices):
         APPLIED = "applied", _("企业申报")
@@ -182,11 +183,12 @@ class Application(models.Model):
         verbose_name_plural = _("资金申请")
         ordering = ["-year", "-pk"]
         constraints = [
-            # One live claim per enterprise, measure and year: a rejected one may be applied
-            # for again, nothing else may exist twice (the first guard against paying twice).
+            # One live claim per enterprise, measure and year: a rejected or cancelled one may
+            # be applied for again, nothing else may exist twice (the first guard against
+            # paying twice).
             models.UniqueConstraint(
                 fields=["enterprise", "measure", "year"],
-                condition=~Q(status="rejected"),
+                condition=~Q(status__in=["rejected", "cancelled"]),
                 name="application_once_per_year",
             ),
             models.CheckConstraint(

@@ -24,6 +24,7 @@ from gaoxin.policies.services.matching import (
 )
 from gaoxin.policies.services.payments import (
     application_approve,
+    application_cancel,
     payment_execute,
     payment_fail,
     payment_reverse,
@@ -52,6 +53,7 @@ __all__ = [
     "TRANSITIONS",
     "application_approve",
     "application_attach",
+    "application_cancel",
     "application_pass",
     "application_reject",
     "application_return",

@@ -4,6 +4,7 @@
     passed → notice (公示) → approved (or rejected when an objection is upheld)
     approved → scheduled (in a payment batch) → paid, or failed → scheduled again
     paid → failed by reversal (the bank returned the money)
+    approved or failed → cancelled (the commitment goes back to the budget)
 
 Each step is a service that checks `TRANSITIONS`, moves the status by a conditional UPDATE
 that must touch exactly one row (so a button pressed twice, or by two people, acts once),
@@ -49,12 +50,18 @@ TRANSITIONS: dict[str, set[str]] = {
     S.REJECTED: set(),
     S.PASSED: {S.NOTICE},
     S.NOTICE: {S.APPROVED, S.REJECTED},
-    S.APPROVED: {S.SCHEDULED},
+    S.APPROVED: {S.SCHEDULED, S.CANCELLED},
     S.SCHEDULED: {S.PAID, S.FAILED},
     S.PAID: {S.FAILED},
-    S.FAILED: {S.SCHEDULED},
+    S.FAILED: {S.SCHEDULED, S.CANCELLED},
+    S.CANCELLED: set(),
 }
 EDITABLE = {S.DRAFT, S.RETURNED}
+# After a failed payment the enterprise may correct its receiving account (nothing else).
+ACCOUNT_EDITABLE = {S.DRAFT, S.RETURNED, S.FAILED}
+MIN_NOTICE_DAYS, MAX_NOTICE_DAYS = 1, 30
+MIN_YEAR, MAX_YEAR = 2000, 2100
+CLOSED = (S.REJECTED, S.CANCELLED)  # may be applied for again
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".zip"}
 ACCOUNT_FIELDS = ("account_bank", "account_name", "account_no")
@@ -119,6 +126,21 @@ def _not_same_person(user: Any, *others: Any, message: str) -> None:
 # --- the enterprise's side ------------------------------------------------------------------------
 
 
+def check_in_force(measure: Measure, year: int) -> None:
+    """Refuses a measure whose policy is not published, or a year outside its period."""
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError(
+            {"year": _("年度应在%(low)s到%(high)s之间") % {"low": MIN_YEAR, "high": MAX_YEAR}}
+        )
+    policy = measure.policy
+    if policy.status != Policy.Status.PUBLISHED:
+        raise ValidationError({"measure": _("该政策未发布或已废止,不能申请")})
+    if year < policy.effective_from.year or (
+        policy.effective_to is not None and year > policy.effective_to.year
+    ):
+        raise ValidationError({"year": _("%(year)s年度不在该政策的施行期内") % {"year": year}})
+
+
 @transaction.atomic
 def application_start(
     *, enterprise: Enterprise, measure: Measure, year: int, acting_user: Any
@@ -126,18 +148,12 @@ def application_start(
     """A draft pre-filled from the zone's records: the current rule version decided on the
     enterprise's facts for `year`, with the amount it computes. One live application per
     enterprise, measure and year."""
-    if measure.policy.status != Policy.Status.PUBLISHED:
-        raise ValidationError({"measure": _("该政策未发布或已废止,不能申请")})
     if measure.code in VOUCHER_CODES:
         raise ValidationError({"measure": _("创新券由园区直接发放,无需申请")})
-    policy = measure.policy
-    if year < policy.effective_from.year or (
-        policy.effective_to is not None and year > policy.effective_to.year
-    ):
-        raise ValidationError({"year": _("%(year)s年度不在该政策的施行期内") % {"year": year}})
+    check_in_force(measure, year)
     existing = (
         Application.objects.filter(enterprise=enterprise, measure=measure, year=year)
-        .exclude(status=S.REJECTED)
+        .exclude(status__in=CLOSED)
         .first()
     )
     if existing is not None:
@@ -186,10 +202,13 @@ def application_update(
     *, application: Application, data: dict[str, Any], acting_user: Any
 ) -> Application:
     """The enterprise's own part of a draft or returned application: its statement and the
-    receiving account."""
-    if application.status not in EDITABLE:
+    receiving account; after a failed payment, the receiving account only (the next attempt
+    pays to it)."""
+    if application.status not in ACCOUNT_EDITABLE:
         raise ValidationError({"status": _("申请已提交,不能修改")})
-    fields = ("statement", *ACCOUNT_FIELDS)
+    fields: tuple[str, ...] = ("statement", *ACCOUNT_FIELDS)
+    if application.status == S.FAILED:
+        fields = ACCOUNT_FIELDS
     before = audit.snapshot(application, fields)
     for name in fields:
         if name in data:
@@ -279,6 +298,7 @@ def application_submit(*, application: Application, acting_user: Any) -> Applica
     """Submits a draft (or a returned application again). The decision is taken again on the
     records as they are now, with the current rule version; the receiving account is required;
     an enterprise the rule finds ineligible cannot submit, and is told which facts it read."""
+    check_in_force(application.measure, application.year)
     missing = [f for f in ACCOUNT_FIELDS if not getattr(application, f)]
     if missing:
         raise ValidationError(dict.fromkeys(missing, _("请填写收款账户信息")))
@@ -407,9 +427,22 @@ def notice_publish(
     working_days: int = 5,
     title: str = "",
     contact: str = "",
+    today: dt.date | None = None,
 ) -> Notice:
     """Publishes the passed applications of a policy and year in one notice that runs
-    `working_days` working days (weekends and public holidays skipped)."""
+    `working_days` working days (weekends and public holidays skipped). A notice is published
+    today or later, never back-dated (its period must be a real chance to object), and runs
+    1 to 30 working days."""
+    today = today or timezone.localdate()
+    if published_on < today:
+        raise ValidationError({"published_on": _("发布日期不能早于今天")})
+    if not MIN_NOTICE_DAYS <= working_days <= MAX_NOTICE_DAYS:
+        raise ValidationError(
+            {
+                "working_days": _("公示期应为%(low)s到%(high)s个工作日")
+                % {"low": MIN_NOTICE_DAYS, "high": MAX_NOTICE_DAYS}
+            }
+        )
     if not applications:
         raise ValidationError({"applications": _("请选择要公示的申请")})
     wrong = [a for a in applications if a.measure.policy_id != policy.pk or a.year != year]
@@ -452,7 +485,12 @@ def objection_record(
     received_on: dt.date,
     acting_user: Any,
 ) -> Objection:
-    """Records an objection received during the application's notice period."""
+    """Records an objection received during the application's notice period. The application
+    row is locked, so an approval at the same moment either sees the objection or makes this
+    refuse (the application is no longer in notice)."""
+    application = (
+        Application.objects.select_for_update().select_related("notice").get(pk=application.pk)
+    )
     notice = application.notice
     if application.status != S.NOTICE or notice is None:
         raise ValidationError({"application": _("该申请不在公示期")})
@@ -507,7 +545,14 @@ def objection_resolve(
         changes={"upheld": [None, upheld], "resolution": [None, resolution.strip()]},
         enterprise_id=objection.application.enterprise_id,
     )
-    if upheld and objection.application.status == S.NOTICE:
+    if upheld and objection.application.status != S.NOTICE:
+        raise ValidationError(
+            {
+                "upheld": _("该申请已不在公示期(当前为“%(s)s”),请按撤销程序处理")
+                % {"s": objection.application.get_status_display()}
+            }
+        )
+    if upheld:
         reason = _("公示异议成立:%(r)s") % {"r": resolution.strip()}
         _move(
             objection.application, S.REJECTED, acting_user=acting_user, note=reason, reason=reason

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from gaoxin.core import audit
@@ -37,6 +37,7 @@ from gaoxin.policies.models import (
     Policy,
 )
 from gaoxin.policies.rules import Rule
+from gaoxin.policies.services.applications import CLOSED, check_in_force
 
 S = Application.Status
 INSERT_BATCH = 20_000  # rows per executemany
@@ -157,7 +158,7 @@ def _insert_matches(run: MatchRun, matched: pl.DataFrame, year: int) -> None:
         Application.objects.filter(
             year=year, measure_id__in=matched["measure_id"].unique().to_list()
         )
-        .exclude(status=S.REJECTED)
+        .exclude(status__in=CLOSED)
         .values_list("enterprise_id", "measure_id"),
         {"enterprise_id": pl.Int64, "measure_id": pl.Int64},
     ).with_columns(pl.lit(True).alias("live"))
@@ -254,28 +255,41 @@ def match_confirm(*, matches: Iterable[Match], acting_user: Any) -> list[Applica
             raise ValidationError(
                 {"matches": _("“%(e)s”的匹配结果已处理") % {"e": match.enterprise.name}}
             )
+        check_in_force(match.measure, match.run.year)
         exists = (
             Application.objects.filter(
                 enterprise_id=match.enterprise_id, measure_id=match.measure_id, year=match.run.year
             )
-            .exclude(status=S.REJECTED)
+            .exclude(status__in=CLOSED)
             .exists()
         )
         if exists:
             _set_match(match, Match.Status.DISMISSED, _("已有申请"), acting_user)
             continue
-        application = Application.objects.create(
-            enterprise_id=match.enterprise_id,
-            measure_id=match.measure_id,
-            year=match.run.year,
-            source=Application.Source.MATCHED,
-            version_id=match.version_id,
-            facts=match.facts,
-            eligible=True,
-            computed_fen=match.amount_fen,
-            account_name=match.enterprise.name,
-            match=match,
-        )
+        # The match is claimed first (a conditional UPDATE): a second confirmation of the same
+        # match is refused here rather than colliding on the application.
+        _set_match(match, Match.Status.CONFIRMED, "", acting_user)
+        try:
+            with transaction.atomic():
+                application = Application.objects.create(
+                    enterprise_id=match.enterprise_id,
+                    measure_id=match.measure_id,
+                    year=match.run.year,
+                    source=Application.Source.MATCHED,
+                    version_id=match.version_id,
+                    facts=match.facts,
+                    eligible=True,
+                    computed_fen=match.amount_fen,
+                    account_name=match.enterprise.name,
+                    match=match,
+                )
+        except IntegrityError as exc:  # the enterprise applied itself at this very moment
+            raise ValidationError(
+                {
+                    "matches": _("“%(e)s”刚刚提交了该条款的申请,请刷新")
+                    % {"e": match.enterprise.name}
+                }
+            ) from exc
         ApplicationEvent.objects.create(
             application=application,
             to_status=S.DRAFT,
@@ -293,7 +307,6 @@ def match_confirm(*, matches: Iterable[Match], acting_user: Any) -> list[Applica
             },
             enterprise_id=match.enterprise_id,
         )
-        _set_match(match, Match.Status.CONFIRMED, "", acting_user)
         created.append(application)
     return created
 

@@ -32,8 +32,16 @@ def application_approve(
     *, application: Application, acting_user: Any, today: dt.date | None = None
 ) -> Application:
     """Approves an application whose notice has ended with every objection resolved, and
-    commits its amount in the ledger; refused beyond the measure's remaining budget."""
+    commits its amount in the ledger; refused beyond the measure's remaining budget. The
+    application row is locked first, so an objection recorded at the same moment is either
+    seen here or refused there. The approver is neither the applicant nor the reviewer."""
     today = today or timezone.localdate()
+    given = application
+    application = (
+        Application.objects.select_for_update()
+        .select_related("notice", "measure", "enterprise")
+        .get(pk=given.pk)
+    )
     notice = application.notice
     if application.status != S.NOTICE or notice is None:
         raise ValidationError({"status": _("只有公示中的申请可以批准")})
@@ -46,6 +54,7 @@ def application_approve(
     _not_same_person(
         acting_user, application.submitted_by_id, message=_("申请人不能批准自己的申请")
     )
+    _not_same_person(acting_user, application.reviewed_by_id, message=_("审核人不能再批准同一申请"))
     amount = application.amount_fen or 0
     moved = _move(application, S.APPROVED, acting_user=acting_user, approved_by=_user(acting_user))
     ledger.commit(
@@ -57,6 +66,7 @@ def application_approve(
         application=moved,
         memo=_("批准 %(e)s") % {"e": application.enterprise.name},
     )
+    given.refresh_from_db()  # the caller's object shows the approval too
     return moved
 
 
@@ -65,7 +75,8 @@ def _payer_checks(application: Application, acting_user: Any) -> None:
         acting_user,
         application.submitted_by_id,
         application.reviewed_by_id,
-        message=_("支付经办人不能是该申请的申请人或审核人"),
+        application.approved_by_id,
+        message=_("支付经办人不能是该申请的申请人、审核人或批准人"),
     )
 
 
@@ -88,6 +99,9 @@ def payment_schedule(
                     % {"e": application.enterprise.name, "s": application.get_status_display()}
                 }
             )
+        # The status moves first: a second payer scheduling the same application at the same
+        # moment waits on this row and is then refused, instead of colliding on the attempt.
+        _move(application, S.SCHEDULED, acting_user=acting_user)
         attempt = (application.payments.aggregate(m=Max("attempt"))["m"] or 0) + 1
         Payment.objects.create(
             application=application,
@@ -99,7 +113,6 @@ def payment_schedule(
             account_no=application.account_no,
             scheduled_by=_user(acting_user),
         )
-        _move(application, S.SCHEDULED, acting_user=acting_user)
     audit.record(
         actor=acting_user,
         action=audit.AuditEntry.Action.CREATE,
@@ -151,6 +164,8 @@ def payment_execute(
         earlier = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if earlier is not None:
             return _same_request(earlier, application)
+    if paid_on > timezone.localdate():
+        raise ValidationError({"paid_on": _("支付日期不能晚于今天")})
     _payer_checks(application, acting_user)
     touched = Application.objects.filter(pk=application.pk, status=S.SCHEDULED).update(
         status=S.PAID, paid_by=_user(acting_user), updated_at=timezone.now()
@@ -264,4 +279,46 @@ def payment_reverse(
         posted_on=posted_on or timezone.localdate(),
         acting_user=acting_user,
     )
+    return moved
+
+
+@transaction.atomic
+def application_cancel(
+    *, application: Application, reason: str, acting_user: Any, today: dt.date | None = None
+) -> Application:
+    """Cancels an approved application that will not be paid (the enterprise closed, the
+    approval was wrong, an objection was upheld too late): the committed amount goes back to
+    the measure's available budget (a release entry) and the application is cancelled. Not
+    after it was paid: a paid application is reversed first."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写撤销理由")})
+    if application.status not in (S.APPROVED, S.FAILED):
+        raise ValidationError(
+            {
+                "status": _("只有已批准或支付失败的申请可以撤销,当前为“%(s)s”")
+                % {"s": application.get_status_display()}
+            }
+        )
+    moved = _move(
+        application,
+        S.CANCELLED,
+        acting_user=acting_user,
+        note=reason.strip(),
+        reason=reason.strip(),
+    )
+    Payment.objects.filter(application=application, status=Payment.Status.SCHEDULED).update(
+        status=Payment.Status.FAILED, failure_reason=reason.strip()[:200]
+    )
+    amount = application.amount_fen or 0
+    if amount:
+        ledger.post(
+            kind=LedgerEntry.Kind.RELEASE,
+            measure=application.measure,
+            year=application.year,
+            lines=[(Account.COMMITTED, -amount), (Account.AVAILABLE, amount)],
+            posted_on=today or timezone.localdate(),
+            acting_user=acting_user,
+            application=moved,
+            memo=_("撤销 %(e)s:%(r)s") % {"e": application.enterprise.name, "r": reason.strip()},
+        )
     return moved

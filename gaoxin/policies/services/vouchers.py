@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -386,7 +387,12 @@ def voucher_redeem(
 
 @transaction.atomic
 def settlement_create(
-    *, provider: ServiceProvider, paid_on: dt.date, bank_reference: str, acting_user: Any
+    *,
+    provider: ServiceProvider,
+    paid_on: dt.date,
+    bank_reference: str,
+    acting_user: Any,
+    expected_ids: Sequence[int] | None = None,
 ) -> Settlement:
     """Pays a provider for every redemption not yet settled: one settlement for their total,
     and per voucher involved one PAYMENT entry moving the money committed → paid (so what was
@@ -403,6 +409,12 @@ def settlement_create(
     if not pending:
         raise ValidationError(
             {"provider": _("服务机构“%(name)s”没有待结算的创新券使用") % {"name": provider.name}}
+        )
+    if expected_ids is not None and sorted(expected_ids) != [r.pk for r in pending]:
+        # What the payer saw is not what is pending now (a redemption was recorded meanwhile):
+        # the bank was told another total.
+        raise ValidationError(
+            {"provider": _("待结算的使用记录已有变化,请刷新页面核对金额后再结算")}
         )
     user_id = getattr(acting_user, "pk", None)
     if user_id is not None and any(r.recorded_by_id == user_id for r in pending):

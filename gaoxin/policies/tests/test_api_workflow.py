@@ -56,6 +56,7 @@ def test_the_path_through_the_api(
         year=2019,
         applications=[application],
         published_on=NOTICE_DAY,
+        today=NOTICE_DAY,
         acting_user=scitech_staff,
     )
     # Approval waits for the notice to end (it ended in 2019), then is idempotent by key.
@@ -112,7 +113,7 @@ def test_the_payer_must_not_be_the_reviewer_through_the_api(
     )
     response = post(client_for(zone_admin), f"{BASE}/{application.pk}/schedule")
     assert response.status_code == 422
-    assert "不能是该申请的申请人或审核人" in response.json()["errors"][0]["message"]
+    assert "不能是该申请的申请人、审核人或批准人" in response.json()["errors"][0]["message"]
 
 
 def test_matching_runs_through_the_api(policy_zone, zone_admin, scitech_staff, client_for, leader):

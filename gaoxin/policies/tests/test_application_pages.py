@@ -21,8 +21,13 @@ pytestmark = pytest.mark.django_db
 S = Application.Status
 
 
+def on(monkeypatch, day: dt.date) -> None:
+    """The pages' "today" (notices are never back-dated, approvals wait for their end)."""
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: day)
+
+
 def test_from_apply_to_paid_through_the_pages(
-    policy_zone, zone_admin, dept_reviewer, scitech_staff, payer, client_for
+    policy_zone, zone_admin, dept_reviewer, scitech_staff, payer, client_for, monkeypatch
 ):
     policy = make_policy(zone_admin)
     loan = policy.measures.get(code="loan_interest")
@@ -76,6 +81,18 @@ def test_from_apply_to_paid_through_the_pages(
     assert application.status == S.PASSED
 
     staff = client_for(scitech_staff)
+    on(monkeypatch, dt.date(2019, 9, 27))
+    backdated = staff.post(
+        reverse("policies:notice_create"),
+        {
+            "policy": policy.pk,
+            "year": 2019,
+            "applications": [application.pk],
+            "published_on": "2019-09-20",
+            "working_days": "5",
+        },
+    )
+    assert "发布日期不能早于今天" in backdated.content.decode()
     form = staff.get(reverse("policies:notice_create"), {"policy": policy.pk, "year": 2019})
     assert a.name in form.content.decode()
     response = staff.post(
@@ -103,11 +120,15 @@ def test_from_apply_to_paid_through_the_pages(
     xlsx = anonymous.get(reverse("policies:notice_download", args=[notice.pk, "xlsx"]))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
+    early = staff.post(reverse("policies:notice_approve_all", args=[notice.pk]), follow=True)
+    assert "结束后才能批准" in early.content.decode()
+    on(monkeypatch, dt.date(2019, 10, 10))
     response = staff.post(reverse("policies:notice_approve_all", args=[notice.pk]), follow=True)
     assert "已批准 1 件" in response.content.decode()
     application.refresh_from_db()
     assert application.status == S.APPROVED
 
+    on(monkeypatch, dt.date(2019, 10, 20))
     cashier = client_for(payer)
     page = cashier.get(reverse("policies:payments")).content.decode()
     assert a.name in page

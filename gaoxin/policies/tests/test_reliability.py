@@ -1,7 +1,7 @@
 """The guarantees money depends on, under concurrency and arbitrary sequences of actions:
 eight threads paying the same application pay it once; a property-based state machine over
-approve / schedule / pay / fail / retry / reverse keeps the ledger balanced, paid ≤ approved
-≤ budget, and never pays an application twice."""
+approve / schedule / pay / fail / retry / reverse / cancel keeps the ledger balanced,
+paid ≤ approved ≤ budget, and never pays an application twice."""
 
 from __future__ import annotations
 
@@ -232,6 +232,16 @@ class MoneyMachine(RuleBasedStateMachine):
             services.payment_reverse(application=app, reason="冲正", acting_user=self.who["payer"])
         except ValidationError:
             assert app.status != S.PAID
+
+    @rule(i=st.integers(0, 3))
+    def cancel(self, i: int) -> None:
+        app = self._fresh(i)
+        try:
+            services.application_cancel(
+                application=app, reason="撤销", acting_user=self.who["approver"]
+            )
+        except ValidationError:
+            assert app.status not in (S.APPROVED, S.FAILED)
 
     @invariant()
     def ledger_holds(self) -> None:

@@ -433,10 +433,16 @@ def test_staff_issue_redeem_and_settle_through_the_pages(
     page = cashier.get(settle_url).content.decode()
     assert "HT-2019-001" in page and "30,000.50" in page
     assert "日期格式应为" in cashier.post(settle_url, {"paid_on": "7/1"}).content.decode()
-    assert (
-        cashier.post(settle_url, {"paid_on": "2019-07-01", "bank_reference": "B1"}).status_code
-        == 302
+    shown = list(Redemption.objects.filter(settlement__isnull=True).values_list("pk", flat=True))
+    # The payer settles what the page showed; if a redemption was recorded since, it refuses.
+    stale = cashier.post(
+        settle_url, {"paid_on": "2019-07-01", "bank_reference": "B1", "redemptions": shown[:-1]}
     )
+    assert "已有变化" in stale.content.decode()
+    settled = cashier.post(
+        settle_url, {"paid_on": "2019-07-01", "bank_reference": "B1", "redemptions": shown}
+    )
+    assert settled.status_code == 302
     assert balances(measure, 2019)[Account.PAID] == 3_000_050
     assert "没有待结算" in cashier.post(settle_url, {"paid_on": "2019-07-02"}).content.decode()
 

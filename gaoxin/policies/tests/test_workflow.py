@@ -78,6 +78,7 @@ def through_notice(application, reviewer, publisher, amount_fen=None):
         year=application.year,
         applications=[application],
         published_on=NOTICE_DAY,
+        today=NOTICE_DAY,
         acting_user=publisher,
     )
     application.refresh_from_db()
@@ -270,11 +271,11 @@ def test_applicant_reviewer_and_payer_are_different_people(flow, zone_admin):
     )
     application.refresh_from_db()
     for person in (zone_admin, flow["reviewer"]):
-        with pytest.raises(ValidationError, match="不能是该申请的申请人或审核人"):
+        with pytest.raises(ValidationError, match="不能是该申请的申请人、审核人或批准人"):
             services.payment_schedule(applications=[application], acting_user=person)
     services.payment_schedule(applications=[application], acting_user=flow["payer"])
     application.refresh_from_db()
-    with pytest.raises(ValidationError, match="不能是该申请的申请人或审核人"):
+    with pytest.raises(ValidationError, match="不能是该申请的申请人、审核人或批准人"):
         services.payment_execute(
             application=application, paid_on=AFTER_NOTICE, acting_user=flow["reviewer"]
         )
@@ -344,6 +345,7 @@ def test_approving_beyond_the_remaining_budget_is_refused(flow, zone_admin):
         year=2019,
         applications=[second],
         published_on=NOTICE_DAY,
+        today=NOTICE_DAY,
         acting_user=flow["publisher"],
     )
     second.refresh_from_db()
@@ -463,3 +465,119 @@ def test_notice_periods_skip_weekends_holidays_and_follow_the_zone_calendar(db):
         notice_period(dt.date(2031, 3, 3), 5)
     Holiday.objects.create(day=dt.date(2031, 1, 1), is_workday=False, name="元旦")
     assert notice_period(dt.date(2031, 3, 3), 5) == (dt.date(2031, 3, 3), dt.date(2031, 3, 7))
+
+
+def test_a_cancelled_approval_returns_its_money_to_the_budget(flow):
+    application = through_notice(
+        submitted(flow["a"], flow["loan"], flow["clerk"]), flow["reviewer"], flow["publisher"]
+    )
+    with pytest.raises(ValidationError, match="审核人不能再批准"):
+        services.application_approve(
+            application=application, acting_user=flow["reviewer"], today=AFTER_NOTICE
+        )
+    services.application_approve(
+        application=application, acting_user=flow["publisher"], today=AFTER_NOTICE
+    )
+    # The approver may not pay it either.
+    with pytest.raises(ValidationError, match="批准人"):
+        services.payment_schedule(applications=[application], acting_user=flow["publisher"])
+    services.payment_schedule(applications=[application], acting_user=flow["payer"])
+    application.refresh_from_db()
+    services.payment_fail(application=application, reason="账号有误", acting_user=flow["payer"])
+    application.refresh_from_db()
+    # After a failed payment the enterprise corrects its account (and nothing else).
+    services.application_update(
+        application=application,
+        data={"account_no": "6230000099998888", "statement": "changed"},
+        acting_user=flow["clerk"],
+    )
+    application.refresh_from_db()
+    assert application.account_no == "6230000099998888"
+    assert application.statement == ""
+    with pytest.raises(ValidationError, match="撤销理由"):
+        services.application_cancel(
+            application=application, reason="", acting_user=flow["publisher"]
+        )
+    services.application_cancel(
+        application=application, reason="企业已注销", acting_user=flow["publisher"]
+    )
+    application.refresh_from_db()
+    assert application.status == S.CANCELLED
+    assert balances(flow["loan"], 2019) == {
+        Account.APPROPRIATION: -100 * WAN,
+        Account.AVAILABLE: 100 * WAN,
+        Account.COMMITTED: 0,
+        Account.PAID: 0,
+    }
+    assert_ledger_balances()
+    # A cancelled claim may be made again.
+    again = services.application_start(
+        enterprise=flow["a"], measure=flow["loan"], year=2019, acting_user=flow["clerk"]
+    )
+    assert again.status == S.DRAFT
+
+
+def test_notices_are_not_back_dated_and_late_objections_cannot_be_upheld(flow, zone_admin):
+    application = submitted(flow["a"], flow["loan"], flow["clerk"])
+    services.application_pass(application=application, acting_user=flow["reviewer"])
+    with pytest.raises(ValidationError, match="不能早于今天"):
+        services.notice_publish(
+            policy=flow["policy"],
+            year=2019,
+            applications=[application],
+            published_on=NOTICE_DAY,
+            today=AFTER_NOTICE,
+            acting_user=flow["publisher"],
+        )
+    with pytest.raises(ValidationError, match="1到30个工作日"):
+        services.notice_publish(
+            policy=flow["policy"],
+            year=2019,
+            applications=[application],
+            published_on=NOTICE_DAY,
+            today=NOTICE_DAY,
+            working_days=0,
+            acting_user=flow["publisher"],
+        )
+    services.notice_publish(
+        policy=flow["policy"],
+        year=2019,
+        applications=[application],
+        published_on=NOTICE_DAY,
+        today=NOTICE_DAY,
+        acting_user=flow["publisher"],
+    )
+    application.refresh_from_db()
+    objection = services.objection_record(
+        application=application,
+        objector="李女士",
+        content="x",
+        received_on=dt.date(2019, 10, 8),
+        acting_user=flow["publisher"],
+    )
+    services.objection_resolve(
+        objection=objection, upheld=False, resolution="不成立", acting_user=flow["publisher"]
+    )
+    services.application_approve(
+        application=application, acting_user=flow["publisher"], today=AFTER_NOTICE
+    )
+
+
+def test_a_draft_cannot_be_submitted_once_the_policy_is_withdrawn(flow, zone_admin):
+    draft = services.application_start(
+        enterprise=flow["a"], measure=flow["loan"], year=2019, acting_user=flow["clerk"]
+    )
+    services.application_update(
+        application=draft,
+        data={"account_bank": "柳州银行", "account_no": "6230000011112222"},
+        acting_user=flow["clerk"],
+    )
+    services.policy_set_status(
+        policy=flow["policy"], status=Policy.Status.WITHDRAWN, acting_user=zone_admin
+    )
+    with pytest.raises(ValidationError, match="未发布或已废止"):
+        services.application_submit(application=draft, acting_user=flow["clerk"])
+    with pytest.raises(ValidationError, match="年度应在"):
+        services.application_start(
+            enterprise=flow["b"], measure=flow["loan"], year=99999, acting_user=flow["clerk"]
+        )

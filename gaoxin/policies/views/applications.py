@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,10 +52,11 @@ def application_start(request: HttpRequest) -> HttpResponse:
     enterprise = request.user.enterprise  # type: ignore[union-attr]
     if enterprise is None:
         raise Http404
+    chosen = request.POST.get("measure", "")
+    if not chosen.isdigit():
+        raise Http404
     measure = get_object_or_404(
-        Measure.objects.select_related("policy"),
-        pk=request.POST.get("measure", ""),
-        policy__status=Policy.Status.PUBLISHED,
+        Measure.objects.select_related("policy"), pk=chosen, policy__status=Policy.Status.PUBLISHED
     )
     try:
         year = int(request.POST.get("year", ""))
@@ -153,6 +155,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "payments": application.payments.select_related("batch", "entry"),
             "entries": application.entries.prefetch_related("postings") if staff else [],
             "editable": own and application.status in EDITABLE,
+            # After a failed payment the enterprise corrects its receiving account.
+            "account_editable": own and application.status == S.FAILED,
+            "can_cancel": _can(request, Cap.POLICIES_APPROVE)
+            and application.status in (S.APPROVED, S.FAILED),
             "reviewer_sets_amount": bool(spec and spec.reviewer_sets_amount),
             "range": (params.get("min_fen"), params.get("max_fen")),
             "can_review": _can(request, Cap.POLICIES_REVIEW) and application.status == S.SUBMITTED,
@@ -202,18 +208,24 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         for k in ("statement", "account_bank", "account_name", "account_no")
     }
     try:
-        services.application_update(application=application, data=data, acting_user=request.user)
-        for upload in request.FILES.getlist("files"):
-            services.application_attach(
-                application=application, upload=upload, acting_user=request.user
+        with transaction.atomic():  # a refused file or submission keeps nothing of this post
+            services.application_update(
+                application=application, data=data, acting_user=request.user
             )
+            for upload in request.FILES.getlist("files"):
+                services.application_attach(
+                    application=application, upload=upload, acting_user=request.user
+                )
+            if request.POST.get("submit"):
+                services.application_submit(application=application, acting_user=request.user)
+    except ValidationError as exc:
+        application.refresh_from_db()
+        _fail(request, exc)
+    else:
         if request.POST.get("submit"):
-            services.application_submit(application=application, acting_user=request.user)
             messages.success(request, _("申请已提交,等待部门审核"))
         else:
             messages.success(request, _("已保存"))
-    except ValidationError as exc:
-        _fail(request, exc)
     return redirect("policies:application", pk=application.pk)
 
 
@@ -300,6 +312,19 @@ def application_approve(request: HttpRequest, pk: int) -> HttpResponse:
         services.application_approve(application=application, acting_user=request.user)
 
     return _act(request, pk, Cap.POLICIES_APPROVE, act, _("已批准,资金已在台账中锁定"))
+
+
+@login_required
+@require_POST
+def application_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    def act(application: Application) -> None:
+        services.application_cancel(
+            application=application,
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+        )
+
+    return _act(request, pk, Cap.POLICIES_APPROVE, act, _("已撤销,资金已退回可用预算"))
 
 
 @login_required

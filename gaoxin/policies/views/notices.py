@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -30,7 +32,12 @@ def _can(request: HttpRequest, cap: str) -> bool:
 @login_required
 def notice_list(request: HttpRequest) -> HttpResponse:
     _require(request, Cap.POLICIES_VIEW)
-    notices = Notice.objects.select_related("policy").prefetch_related("applications")
+    notices = Paginator(
+        Notice.objects.select_related("policy")
+        .annotate(n=Count("applications"))
+        .order_by("-published_on", "-pk"),
+        50,
+    ).get_page(request.GET.get("page"))
     passed = (
         Application.objects.filter(status=S.PASSED)
         .values("measure__policy_id", "measure__policy__title", "year")
@@ -137,7 +144,7 @@ def notice_approve_all(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=pk)
     approved = 0
     for application in notice.applications.filter(status=S.NOTICE).select_related(
-        "enterprise", "measure"
+        "enterprise", "measure", "notice"
     ):
         try:
             services.application_approve(application=application, acting_user=request.user)

@@ -39,9 +39,12 @@ def yuan_to_fen(text: str, field: str, *, blank: bool = False) -> int | None:
         raise ValidationError({field: _("请填写金额")})
     try:
         value = Decimal(cleaned)
+        if not value.is_finite():
+            raise InvalidOperation
+        exact = value == value.quantize(Decimal("0.01"))
     except InvalidOperation as exc:
         raise ValidationError({field: _("“%(value)s”不是金额") % {"value": text}}) from exc
-    if value != value.quantize(Decimal("0.01")) or not value.is_finite():
+    if not exact:
         raise ValidationError({field: _("金额最多两位小数")})
     if abs(value) >= Decimal(10) ** 14:
         raise ValidationError({field: _("金额过大,请核对单位")})
@@ -93,7 +96,7 @@ def my_policies(request: HttpRequest) -> HttpResponse:
     live = {
         a.measure_id: a
         for a in Application.objects.filter(enterprise=enterprise, year=year).exclude(
-            status=Application.Status.REJECTED
+            status__in=(Application.Status.REJECTED, Application.Status.CANCELLED)
         )
     }
     for row in rows:

@@ -393,6 +393,9 @@ def settlement(request: HttpRequest, pk: int) -> HttpResponse:
                     paid_on=paid_on,
                     bank_reference=values["bank_reference"],
                     acting_user=request.user,
+                    expected_ids=[
+                        int(i) for i in request.POST.getlist("redemptions") if i.isdigit()
+                    ],
                 )
             except ValidationError as exc:
                 errors = _errors(exc)
@@ -419,7 +422,9 @@ def settlement(request: HttpRequest, pk: int) -> HttpResponse:
             "provider": provider,
             "pending": pending,
             "pending_total": sum(r.amount_fen for r in pending),
-            "settlements": provider.settlements.annotate(n=Count("redemptions")),
+            "settlements": provider.settlements.annotate(n=Count("redemptions")).select_related(
+                "created_by"
+            ),
             "values": values,
             "errors": errors,
         },
