@@ -489,7 +489,9 @@ def objection_record(
     row is locked, so an approval at the same moment either sees the objection or makes this
     refuse (the application is no longer in notice)."""
     application = (
-        Application.objects.select_for_update().select_related("notice").get(pk=application.pk)
+        Application.objects.select_for_update(of=("self",))
+        .select_related("notice")
+        .get(pk=application.pk)
     )
     notice = application.notice
     if application.status != S.NOTICE or notice is None:

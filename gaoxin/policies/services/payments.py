@@ -38,7 +38,7 @@ def application_approve(
     today = today or timezone.localdate()
     given = application
     application = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("notice", "measure", "enterprise")
         .get(pk=given.pk)
     )
