@@ -226,6 +226,10 @@ URLS: dict[str, Rule] = {
     "policies:detail": (POLICY, STAFF_READ),
     "policies:measure_add": (POLICY, POLICY_MANAGERS),
     "policies:status": (POLICY, POLICY_MANAGERS),
+    # World's policy is a draft without a document: staff get 404 for the missing file too,
+    # which the walk accepts only for refused personas; so it is checked in test_pages.
+    "policies:document": (POLICY, set()),
+    "policies:document_upload": (POLICY, POLICY_MANAGERS),
     "policies:measure_params": (MEASURE, POLICY_MANAGERS),
     "policies:budget_set": (MEASURE, POLICY_MANAGERS),
     "policies:voucher_list": (NO_ARGS, STAFF_READ),

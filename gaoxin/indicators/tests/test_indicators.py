@@ -112,14 +112,16 @@ def test_without_an_official_list_above_scale_comes_from_reported_revenue(db, de
     """No 2020 list: enterprises with 20 million CNY of main business revenue or more in their
     accepted monthly reports count; a non-industrial one does not."""
     software = IndustryCategory.objects.get(code="6511")
-    big, small, service = (EnterpriseFactory() for _ in range(3))
+    big, small, service, exact = (EnterpriseFactory() for _ in range(4))
     service.industry = software
     service.save(update_fields=["industry"])
     for month in range(1, 13):
         period = ReportPeriod.objects.create(
             form_code=INDUSTRY_MONTHLY, year=2020, month=month, due_on=dt.date(2020, 12, 31)
         )
-        for ent, revenue in ((big, "170"), (small, "160"), (service, "500")):  # 万元 a month
+        # 万元 a month; `exact` reaches exactly 2,000万 in the year (166 × 11 + 174).
+        exact_month = "174" if month == 12 else "166"
+        for ent, revenue in ((big, "170"), (small, "160"), (service, "500"), (exact, exact_month)):
             report = services.report_open(enterprise=ent, period=period, acting_user=None)
             values = {
                 "gross_output": revenue,
@@ -133,8 +135,9 @@ def test_without_an_official_list_above_scale_comes_from_reported_revenue(db, de
             )
             services.report_accept(report=report, acting_user=dept_reviewer)
     result = compute("above_scale_count", Scope(2020))
-    # 170 × 12 = 2,040 万元 ≥ 2,000; 160 × 12 = 1,920 万元 is below; software is not industry.
-    assert [m.enterprise_id for m in result.members] == [big.pk]
+    # 170 × 12 = 2,040 万元 ≥ 2,000; exactly 2,000 万元 counts; 160 × 12 = 1,920 万元 is
+    # below; software is not industry.
+    assert sorted(m.enterprise_id for m in result.members) == sorted([big.pk, exact.pk])
 
 
 def test_command_prints_the_bare_number_and_breakdowns(zone):

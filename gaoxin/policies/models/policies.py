@@ -82,6 +82,10 @@ class Policy(models.Model):
     effective_from = models.DateField(_("施行日期"))
     effective_to = models.DateField(_("截止日期"), null=True, blank=True)
     full_text = models.TextField(_("政策全文"), blank=True)
+    # The signed document as issued (PDF, Word or an image scan), beside or instead of the text.
+    document = models.FileField(
+        _("政策文件"), upload_to="policies/documents/%Y/", max_length=300, blank=True
+    )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )

@@ -37,6 +37,7 @@ from gaoxin.policies.services.setup import (
     loan_register,
     measure_add,
     measure_params_set,
+    policy_attach_document,
     policy_create,
     policy_set_status,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "payment_fail",
     "payment_reverse",
     "payment_schedule",
+    "policy_attach_document",
     "policy_create",
     "policy_set_status",
     "provider_register",

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -283,6 +284,36 @@ def budget_set(
         changes={"amount_fen": [None if created else before, amount_fen]},
     )
     return budget
+
+
+DOCUMENT_TYPES = {".pdf", ".doc", ".docx", ".ofd", ".jpg", ".jpeg", ".png"}
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
+
+
+@transaction.atomic
+def policy_attach_document(
+    *, policy: Policy, upload: UploadedFile[bytes], acting_user: Any
+) -> Policy:
+    """Stores the policy's issued document (PDF, Word, OFD or a scan, at most 20 MB),
+    replacing an earlier one; the old file stays in storage, the audit row names both."""
+    name = (upload.name or "").rsplit("/", 1)[-1][-150:]
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix not in DOCUMENT_TYPES:
+        raise ValidationError(
+            {"document": _("“%(name)s”的类型不支持:请上传PDF、Word、OFD或图片") % {"name": name}}
+        )
+    if (upload.size or 0) > DOCUMENT_MAX_BYTES:
+        raise ValidationError({"document": _("“%(name)s”超过20MB") % {"name": name}})
+    before = policy.document.name or None
+    policy.document.save(name, upload, save=False)
+    policy.save(update_fields=["document", "updated_at"])
+    audit.record(
+        actor=acting_user,
+        action=audit.AuditEntry.Action.UPDATE,
+        obj=policy,
+        changes={"document": [before, policy.document.name]},
+    )
+    return policy
 
 
 # --- the policy's own status ------------------------------------------------------------------

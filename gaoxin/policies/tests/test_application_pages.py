@@ -230,3 +230,33 @@ def test_holidays_page_changes_how_notices_count(zone_admin, client_for):
     assert "2031-01-01" in page
     client.post(reverse("policies:holidays"), {"day": "2031-01-01", "remove": "1"})
     assert not Holiday.objects.exists()
+
+
+def test_the_policy_document_is_uploaded_and_read_by_who_may(
+    zone_admin, client_for, ent_user, leader
+):
+    from gaoxin.policies.models import Policy
+
+    admin = client_for(zone_admin)
+    response = admin.post(
+        reverse("policies:create"),
+        {
+            "title": "柳州高新区促进科技创新若干措施",
+            "issuer": "柳州高新区管委会",
+            "effective_from": "2019-01-01",
+            "document": SimpleUploadedFile("柳高管发〔2019〕8号.pdf", b"%PDF-1.4 policy"),
+        },
+    )
+    policy = Policy.objects.get()
+    assert response["Location"] == reverse("policies:detail", args=[policy.pk])
+    url = reverse("policies:document", args=[policy.pk])
+    assert b"".join(client_for(leader).get(url).streaming_content) == b"%PDF-1.4 policy"
+    assert client_for(ent_user).get(url).status_code == 404  # a draft is not public yet
+    refused = admin.post(
+        reverse("policies:document_upload", args=[policy.pk]),
+        {"document": SimpleUploadedFile("run.exe", b"MZ")},
+        follow=True,
+    )
+    assert "类型不支持" in refused.content.decode()
+    Policy.objects.filter(pk=policy.pk).update(status=Policy.Status.PUBLISHED)
+    assert client_for(ent_user).get(url).status_code == 200

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -133,12 +133,50 @@ def policy_create(request: HttpRequest) -> HttpResponse:
                 policy = services.policy_create(data=data, acting_user=request.user)
                 if date_errors:
                     raise ValidationError(date_errors)
+                if request.FILES.get("document"):
+                    services.policy_attach_document(
+                        policy=policy, upload=request.FILES["document"], acting_user=request.user
+                    )
         except ValidationError as exc:
             errors = {**exc.message_dict, **date_errors}
         else:
             messages.success(request, _("政策已创建,请添加条款"))
             return redirect("policies:detail", pk=policy.pk)
     return render(request, "policies/form.html", {"errors": errors, "posted": request.POST})
+
+
+@login_required
+@require_POST
+def policy_document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Cap.POLICIES_MANAGE)
+    policy = get_object_or_404(Policy, pk=pk)
+    upload = request.FILES.get("document")
+    if upload is None:
+        messages.error(request, _("请选择政策文件"))
+    else:
+        try:
+            services.policy_attach_document(policy=policy, upload=upload, acting_user=request.user)
+        except ValidationError as exc:
+            _fail(request, exc)
+        else:
+            messages.success(request, _("政策文件已上传"))
+    return redirect("policies:detail", pk=policy.pk)
+
+
+@login_required
+def policy_document(request: HttpRequest, pk: int) -> FileResponse:
+    """The issued document: staff for any policy, enterprise users for published ones."""
+    staff = request.user.can(Cap.POLICIES_VIEW)  # type: ignore[union-attr]
+    if not (staff or request.user.can(Cap.POLICIES_OWN)):  # type: ignore[union-attr]
+        raise Http404
+    policies = (
+        Policy.objects.all() if staff else Policy.objects.filter(status=Policy.Status.PUBLISHED)
+    )
+    policy = get_object_or_404(policies, pk=pk)
+    if not policy.document:
+        raise Http404
+    name = policy.document.name.rsplit("/", 1)[-1]
+    return FileResponse(policy.document.open("rb"), as_attachment=True, filename=name)
 
 
 def _year(request: HttpRequest) -> int:
