@@ -34,6 +34,16 @@ class EventOut(Schema):
     reason: str
 
 
+class PaymentOut(Schema):
+    attempt: int
+    batch: str | None
+    status: str
+    amount_fen: int
+    paid_on: dt.date | None
+    bank_reference: str
+    failure_reason: str
+
+
 class ApplicationOut(Schema):
     id: int
     enterprise_id: int
@@ -59,6 +69,7 @@ class ApplicationOut(Schema):
     reason: str
     notice_id: int | None
     events: list[EventOut]
+    payments: list[PaymentOut]
 
 
 def _out(a: Application) -> ApplicationOut:
@@ -96,6 +107,18 @@ def _out(a: Application) -> ApplicationOut:
             )
             for e in a.events.all()
         ],
+        payments=[
+            PaymentOut(
+                attempt=p.attempt,
+                batch=p.batch.number if p.batch else None,
+                status=p.status,
+                amount_fen=p.amount_fen,
+                paid_on=p.paid_on,
+                bank_reference=p.bank_reference,
+                failure_reason=p.failure_reason,
+            )
+            for p in sorted(a.payments.all(), key=lambda p: p.attempt)
+        ],
     )
 
 
@@ -123,7 +146,9 @@ def application_list(request: HttpRequest, q: Query[ListQuery]) -> list[Applicat
     if q.code:
         qs = qs.filter(measure__code=q.code)
     limit, offset = max(1, min(q.limit, 500)), max(0, q.offset)
-    rows = qs.order_by("-pk").prefetch_related("events__actor")[offset : offset + limit]
+    rows = qs.order_by("-pk").prefetch_related("events__actor", "payments__batch")[
+        offset : offset + limit
+    ]
     return [_out(a) for a in rows]
 
 

@@ -76,6 +76,8 @@ def test_the_path_through_the_api(
     two = post(cashier, f"{BASE}/{pk}/pay", pay, HTTP_IDEMPOTENCY_KEY="pay-1")
     assert one.status_code == two.status_code == 200
     assert one.json()["status"] == "paid" and one.json() == two.json()
+    (paid,) = one.json()["payments"]
+    assert (paid["status"], paid["amount_fen"], paid["paid_on"]) == ("paid", 20 * WAN, "2019-10-15")
     other_body = post(
         cashier, f"{BASE}/{pk}/pay", {"paid_on": "2019-10-16"}, HTTP_IDEMPOTENCY_KEY="pay-1"
     )
