@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,6 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+
+from gaoxin.core.api_bodies import service_error_body
 
 
 class TokenAuth(HttpBearer):
@@ -70,15 +71,7 @@ def validation_errors(request: HttpRequest, exc: ValidationError) -> Any:
 @api.exception_handler(DjangoValidationError)
 def service_errors(request: HttpRequest, exc: DjangoValidationError) -> Any:
     """A service refused the write: the same 422 shape as a schema error, one entry per field."""
-    fields: list[dict[str, str]] = []
-    if hasattr(exc, "error_dict"):
-        for name, items in exc.error_dict.items():
-            field = "__all__" if name == NON_FIELD_ERRORS else name
-            for item in items:
-                fields.extend({"field": field, "message": m} for m in item.messages)
-    else:
-        fields = [{"field": "__all__", "message": m} for m in exc.messages]
-    return api.create_response(request, {"detail": _("输入有误"), "errors": fields}, status=422)
+    return api.create_response(request, service_error_body(exc), status=422)
 
 
 @api.exception_handler(AuthenticationError)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja.errors import ValidationError as NinjaValidationError
@@ -67,3 +69,16 @@ def parse_body(request: HttpRequest, schema: type[SchemaT]) -> SchemaT:
                 message = str(_("取值无效:")) + err.get("msg", "")
             errors.append({"field": field, "message": str(message or err.get("msg", ""))})
         raise fail(errors) from exc
+
+
+def service_error_body(exc: DjangoValidationError) -> dict[str, Any]:
+    """A service's refusal as the API's 422 body: one entry per field and message."""
+    fields: list[dict[str, str]] = []
+    if hasattr(exc, "error_dict"):
+        for name, items in exc.error_dict.items():
+            field = "__all__" if name == NON_FIELD_ERRORS else name
+            for item in items:
+                fields.extend({"field": field, "message": m} for m in item.messages)
+    else:
+        fields = [{"field": "__all__", "message": m} for m in exc.messages]
+    return {"detail": str(_("输入有误")), "errors": fields}

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from gaoxin.core.api_bodies import service_error_body
 from gaoxin.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -58,7 +59,7 @@ def once(request: HttpRequest, run: Callable[[], tuple[int, Any]]) -> tuple[int,
     try:
         status, body = run()
     except ValidationError as exc:
-        status, body = 422, _errors(exc)
+        status, body = 422, service_error_body(exc)
     except Exception:
         record.delete()
         raise
@@ -66,15 +67,3 @@ def once(request: HttpRequest, run: Callable[[], tuple[int, Any]]) -> tuple[int,
     record.body = body
     record.save(update_fields=["status_code", "body"])
     return status, body
-
-
-def _errors(exc: ValidationError) -> dict[str, Any]:
-    """The API's 422 body for a service's refusal (as config.api renders it)."""
-    fields: list[dict[str, str]] = []
-    if hasattr(exc, "error_dict"):
-        for name, items in exc.error_dict.items():
-            for item in items:
-                fields.extend({"field": name, "message": m} for m in item.messages)
-    else:
-        fields = [{"field": "__all__", "message": m} for m in exc.messages]
-    return {"detail": _("输入有误"), "errors": fields}

@@ -10,6 +10,7 @@ category, industry section) group those members, so a breakdown always adds up t
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -194,9 +195,19 @@ def indicator(
     return register
 
 
-def all_indicators() -> list[Indicator]:
+@functools.cache
+def _discover() -> None:
+    from django.utils.module_loading import autodiscover_modules
+
     from gaoxin.indicators import definitions  # noqa: F401 - registers the shipped indicators
 
+    autodiscover_modules("indicators")
+
+
+def all_indicators() -> list[Indicator]:
+    """Every indicator: the shipped ones (`definitions`) and those other apps declare in an
+    `indicators` module (policies: money paid out), imported once, on first use."""
+    _discover()
     return list(INDICATORS.values())
 
 

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class PoliciesConfig(AppConfig):
     name = "gaoxin.policies"
     verbose_name = _("政策资金")
-
-    def ready(self) -> None:
-        from gaoxin.policies import indicators  # noqa: F401 - registers policy_paid_total

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Coalesce
 
+from gaoxin.indicators.engine import query_frame
 from gaoxin.policies.facts import enterprise_facts, facts_of
 from gaoxin.policies.measures import SHIPPED
-from gaoxin.policies.models import Measure, MeasureVersion, Policy
+from gaoxin.policies.models import Account, LedgerEntry, Measure, MeasureVersion, Policy, Posting
 from gaoxin.policies.rules import Rule
 from gaoxin.registry.models import Enterprise
 
@@ -40,28 +43,69 @@ def what_if(policy: Policy, year: int, facts: pl.DataFrame | None = None) -> lis
     would be. Measures whose amount the reviewer sets count the top of their range."""
     facts = enterprise_facts(year) if facts is None else facts
     measures = list(policy.measures.prefetch_related("versions", "budgets").order_by("order", "pk"))
+    chosen = [(m, m.current()) for m in measures]
+    decided = decide_measures(facts, chosen, with_facts=False)
+    sums = dict(
+        decided.group_by("measure_id")
+        .agg(pl.len().alias("n"), pl.col("amount_fen").sum().alias("total"))
+        .select("measure_id", pl.struct("n", "total"))
+        .iter_rows()
+    )
     rows = []
-    for measure in measures:
-        version = measure.current()
-        rule = Rule.from_json(version.rule)
-        decided = rule.decide_all(facts, version.params).filter("eligible")
-        amount = pl.col("amount_fen")
-        if measure.cap_fen is not None:
-            amount = pl.min_horizontal(amount, pl.lit(measure.cap_fen))
-        total = decided.select(amount.sum()).item() if decided.height else 0
+    for measure, version in chosen:
+        got = sums.get(measure.pk, {"n": 0, "total": 0})
         budget = next((b.amount_fen for b in measure.budgets.all() if b.year == year), None)
         spec = SHIPPED.get(measure.code)
         rows.append(
             WhatIfRow(
                 measure=measure,
                 version=version,
-                beneficiaries=decided.height,
-                total_fen=int(total or 0),
+                beneficiaries=int(got["n"]),
+                total_fen=int(got["total"] or 0),
                 budget_fen=budget,
                 reviewer_sets_amount=bool(spec and spec.reviewer_sets_amount),
             )
         )
     return rows
+
+
+def decide_measures(
+    facts: pl.DataFrame,
+    measures: Iterable[tuple[Measure, MeasureVersion]],
+    *,
+    with_facts: bool = True,
+) -> pl.DataFrame:
+    """The eligible (enterprise, measure) pairs of every enterprise in `facts`, with the
+    amount capped per enterprise and (`with_facts`) the facts each decision read as a JSON
+    object, in one frame: what a matching run records and what the what-if sums."""
+    parts = []
+    for measure, version in measures:
+        rule = Rule.from_json(version.rule)
+        amount = pl.col("amount_fen")
+        if measure.cap_fen is not None:
+            amount = pl.min_horizontal(amount, pl.lit(measure.cap_fen))
+        used = rule.columns()
+        decided = rule.decide_all(facts.select("enterprise_id", *used), version.params)
+        parts.append(
+            decided.filter("eligible").select(
+                pl.col("enterprise_id"),
+                pl.lit(measure.pk, pl.Int64).alias("measure_id"),
+                pl.lit(version.pk, pl.Int64).alias("version_id"),
+                amount.cast(pl.Int64).alias("amount_fen"),
+                (pl.struct(used).struct.json_encode() if with_facts else pl.lit("")).alias("facts"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(
+            schema={
+                "enterprise_id": pl.Int64,
+                "measure_id": pl.Int64,
+                "version_id": pl.Int64,
+                "amount_fen": pl.Int64,
+                "facts": pl.Utf8,
+            }
+        )
+    return pl.concat(parts)
 
 
 @dataclass
@@ -153,10 +197,6 @@ def disbursements(year: int) -> list[Disbursement]:
     """What was paid out in `year` (by payment date), per policy, measure and budget year: the
     net of the `paid` account's postings in the year (a payment reversed in the same year
     nets to nothing), and the number of payments net of reversals."""
-    from django.db.models import Count, Q, Sum
-
-    from gaoxin.policies.models import Account, LedgerEntry, Posting
-
     rows = (
         Posting.objects.filter(account=Account.PAID, entry__posted_on__year=year)
         .values(
@@ -193,12 +233,6 @@ def disbursements(year: int) -> list[Disbursement]:
 def paid_by_enterprise(year: int) -> pl.DataFrame:
     """(enterprise_id, paid_fen) of the money paid out in `year`: applications by their
     enterprise, vouchers by the enterprise that held the voucher."""
-    from django.db.models import F, Sum
-    from django.db.models.functions import Coalesce
-
-    from gaoxin.indicators.engine import query_frame
-    from gaoxin.policies.models import Account, Posting
-
     qs = (
         Posting.objects.filter(account=Account.PAID, entry__posted_on__year=year)
         .annotate(

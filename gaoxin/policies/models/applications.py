@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gaoxin.policies.models.fields import person
 from gaoxin.policies.models.policies import Measure, MeasureVersion, Policy
 from gaoxin.registry.models import Enterprise
 
@@ -47,13 +47,7 @@ class Notice(models.Model):
     starts_on = models.DateField(_("公示开始"))
     ends_on = models.DateField(_("公示截止"))
     contact = models.CharField(_("异议受理联系方式"), max_length=200, blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发布人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    published_by = person(_("发布人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -142,38 +136,10 @@ class Application(models.Model):
         related_name="applications",
     )
     reason = models.TextField(_("最近一次退回或不予支持的理由"), blank=True)
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("申请人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("审核人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("批准人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    paid_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("支付经办人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    submitted_by = person(_("申请人"), blank=True)
+    reviewed_by = person(_("审核人"), blank=True)
+    approved_by = person(_("批准人"), blank=True)
+    paid_by = person(_("支付经办人"), blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -211,13 +177,7 @@ class ApplicationEvent(models.Model):
     )
     from_status = models.CharField(_("原状态"), max_length=10, blank=True)
     to_status = models.CharField(_("新状态"), max_length=10)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    actor = person(_("操作人"))
     reason = models.TextField(_("说明"), blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
@@ -251,13 +211,7 @@ class ApplicationAttachment(models.Model):
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小(字节)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("上传人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    uploaded_by = person(_("上传人"))
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
@@ -287,23 +241,10 @@ class Objection(models.Model):
     objector = models.CharField(_("异议人及联系方式"), max_length=200)
     content = models.TextField(_("异议内容"))
     received_on = models.DateField(_("受理日期"))
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    recorded_by = person(_("登记人"))
     upheld = models.BooleanField(_("异议成立"), null=True, blank=True)
     resolution = models.TextField(_("处理意见"), blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("处理人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    resolved_by = person(_("处理人"), blank=True)
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
 
     class Meta:

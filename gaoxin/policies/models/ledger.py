@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gaoxin.policies.models.applications import Application
+from gaoxin.policies.models.fields import person
 from gaoxin.policies.models.policies import Measure
 
 # --- the ledger -----------------------------------------------------------------------------------
@@ -65,13 +65,7 @@ class LedgerEntry(models.Model):
         related_name="reversed_by",
     )
     memo = models.CharField(_("摘要"), max_length=200, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("记账人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    created_by = person(_("记账人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -114,13 +108,7 @@ class PaymentBatch(models.Model):
     """Payments scheduled together and sent to the bank as one file (支付批次)."""
 
     number = models.CharField(_("批次号"), max_length=30, unique=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("制单人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    created_by = person(_("制单人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -176,21 +164,8 @@ class Payment(models.Model):
         blank=True,
         related_name="payment",
     )
-    scheduled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("制单人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
-    executed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("支付经办人"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    scheduled_by = person(_("制单人"))
+    executed_by = person(_("支付经办人"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:

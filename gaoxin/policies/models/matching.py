@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gaoxin.policies.models.fields import person
 from gaoxin.policies.models.policies import Measure, MeasureVersion
 from gaoxin.registry.models import Enterprise
 
@@ -36,13 +36,7 @@ class MatchRun(models.Model):
     total_fen = models.BigIntegerField(_("测算总额(分)"), default=0)
     snapshot = models.FileField(_("数据快照"), upload_to=snapshot_path, max_length=300)
     snapshot_sha256 = models.CharField(_("快照SHA-256"), max_length=64)
-    started_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发起人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    started_by = person(_("发起人"))
     started_at = models.DateTimeField(_("开始时间"), auto_now_add=True)
     seconds = models.FloatField(_("用时(秒)"), default=0)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gaoxin.policies.models.fields import person
 from gaoxin.policies.models.policies import Measure
 from gaoxin.registry.models import Enterprise
 
@@ -56,13 +56,7 @@ class Voucher(models.Model):
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE
     )
-    issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("发放人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    issued_by = person(_("发放人"))
     issued_at = models.DateTimeField(_("发放时间"), auto_now_add=True)
 
     class Meta:
@@ -100,13 +94,7 @@ class Settlement(models.Model):
     total_fen = models.BigIntegerField(_("结算金额(分)"))
     paid_on = models.DateField(_("支付日期"))
     bank_reference = models.CharField(_("银行流水号"), max_length=60, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("经办人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    created_by = person(_("经办人"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -146,13 +134,7 @@ class Redemption(models.Model):
     idempotency_key = models.CharField(
         _("幂等键"), max_length=100, null=True, blank=True, unique=True
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("登记人"),
-        on_delete=models.PROTECT,
-        null=True,
-        related_name="+",
-    )
+    recorded_by = person(_("登记人"))
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
 
     class Meta:

@@ -37,6 +37,8 @@ from gaoxin.policies.models import (
     Policy,
 )
 from gaoxin.policies.selectors import decide_one
+from gaoxin.policies.services.files import checked_upload
+from gaoxin.policies.services.ledger import user_or_none
 from gaoxin.policies.templatetags.money import yuan
 from gaoxin.policies.workdays import notice_period
 from gaoxin.registry.models import Enterprise
@@ -62,13 +64,8 @@ ACCOUNT_EDITABLE = {S.DRAFT, S.RETURNED, S.FAILED}
 MIN_NOTICE_DAYS, MAX_NOTICE_DAYS = 1, 30
 MIN_YEAR, MAX_YEAR = 2000, 2100
 CLOSED = (S.REJECTED, S.CANCELLED)  # may be applied for again
-ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".doc", ".docx", ".xls", ".xlsx", ".zip"}
 ACCOUNT_FIELDS = ("account_bank", "account_name", "account_no")
-
-
-def _user(user: Any) -> Any:
-    return user if getattr(user, "pk", None) else None
 
 
 def _move(
@@ -99,7 +96,7 @@ def _move(
         application=application,
         from_status=before,
         to_status=to,
-        actor=_user(acting_user),
+        actor=user_or_none(acting_user),
         reason=note,
     )
     changes: dict[str, list[Any]] = {"status": [before, to]}
@@ -180,7 +177,7 @@ def application_start(
     except IntegrityError as exc:  # the same draft started twice at once
         raise ValidationError({"measure": _("该条款本年度已有申请")}) from exc
     ApplicationEvent.objects.create(
-        application=application, to_status=S.DRAFT, actor=_user(acting_user)
+        application=application, to_status=S.DRAFT, actor=user_or_none(acting_user)
     )
     audit.record(
         actor=acting_user,
@@ -238,17 +235,12 @@ def application_attach(
     other than PDF, images, Word, Excel and ZIP; the same file attached again changes nothing."""
     if application.status not in EDITABLE:
         raise ValidationError({"file": _("申请已提交,不能再添加附件")})
-    name = (upload.name or "").rsplit("/", 1)[-1][-150:]
-    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if suffix not in ATTACHMENT_TYPES:
-        raise ValidationError(
-            {
-                "file": _("“%(name)s”的类型不支持:请上传PDF、图片、Word、Excel或ZIP文件")
-                % {"name": name}
-            }
-        )
-    if (upload.size or 0) > ATTACHMENT_MAX_BYTES:
-        raise ValidationError({"file": _("“%(name)s”超过20MB") % {"name": name}})
+    name = checked_upload(
+        upload,
+        field="file",
+        suffixes=ATTACHMENT_TYPES,
+        kinds=_("PDF、图片、Word、Excel或ZIP文件"),
+    )
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
@@ -262,7 +254,7 @@ def application_attach(
         name=name,
         size=upload.size or 0,
         sha256=sha,
-        uploaded_by=_user(acting_user),
+        uploaded_by=user_or_none(acting_user),
     )
     attachment.file.save(name, upload, save=False)
     attachment.save()
@@ -315,7 +307,7 @@ def application_submit(*, application: Application, acting_user: Any) -> Applica
         application,
         S.SUBMITTED,
         acting_user=acting_user,
-        submitted_by=_user(acting_user),
+        submitted_by=user_or_none(acting_user),
         submitted_at=timezone.now(),
         version=decision.version,
         facts=decision.facts,
@@ -347,7 +339,7 @@ def application_return(*, application: Application, reason: str, acting_user: An
         acting_user=acting_user,
         note=reason.strip(),
         reason=reason.strip(),
-        reviewed_by=_user(acting_user),
+        reviewed_by=user_or_none(acting_user),
     )
 
 
@@ -365,7 +357,7 @@ def application_reject(*, application: Application, reason: str, acting_user: An
         acting_user=acting_user,
         note=reason.strip(),
         reason=reason.strip(),
-        reviewed_by=_user(acting_user),
+        reviewed_by=user_or_none(acting_user),
     )
 
 
@@ -409,7 +401,7 @@ def application_pass(
         acting_user=acting_user,
         note=reason.strip(),
         amount_fen=granted,
-        reviewed_by=_user(acting_user),
+        reviewed_by=user_or_none(acting_user),
     )
 
 
@@ -459,7 +451,7 @@ def notice_publish(
         starts_on=start,
         ends_on=end,
         contact=contact.strip(),
-        published_by=_user(acting_user),
+        published_by=user_or_none(acting_user),
     )
     audit.record(
         actor=acting_user,
@@ -511,7 +503,7 @@ def objection_record(
         objector=objector.strip(),
         content=content.strip(),
         received_on=received_on,
-        recorded_by=_user(acting_user),
+        recorded_by=user_or_none(acting_user),
     )
     audit.record(
         actor=acting_user,
@@ -534,7 +526,7 @@ def objection_resolve(
     touched = Objection.objects.filter(pk=objection.pk, upheld__isnull=True).update(
         upheld=upheld,
         resolution=resolution.strip(),
-        resolved_by=_user(acting_user),
+        resolved_by=user_or_none(acting_user),
         resolved_at=timezone.now(),
     )
     if touched != 1:

@@ -32,6 +32,11 @@ from gaoxin.policies.templatetags.money import yuan
 Line = tuple[str, int]
 
 
+def user_or_none(user: Any) -> Any:
+    """The user to store on a row: None for the system (the demo load, a command)."""
+    return user if getattr(user, "pk", None) else None
+
+
 def balance(measure: Measure, year: int, account: str) -> int:
     total = Posting.objects.filter(measure=measure, year=year, account=account).aggregate(
         s=Sum("amount_fen")
@@ -79,7 +84,7 @@ def post(
         voucher=voucher,
         memo=memo[:200],
         reverses=reverses,
-        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        created_by=user_or_none(acting_user),
     )
     Posting.objects.bulk_create(
         Posting(entry=entry, account=account, measure=measure, year=year, amount_fen=amount)

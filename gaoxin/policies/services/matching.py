@@ -33,18 +33,14 @@ from gaoxin.policies.models import (
     Match,
     MatchRun,
     Measure,
-    MeasureVersion,
     Policy,
 )
-from gaoxin.policies.rules import Rule
+from gaoxin.policies.selectors import decide_measures
 from gaoxin.policies.services.applications import CLOSED, check_in_force
+from gaoxin.policies.services.ledger import user_or_none
 
 S = Application.Status
 INSERT_BATCH = 20_000  # rows per executemany
-
-
-def _user(user: Any) -> Any:
-    return user if getattr(user, "pk", None) else None
 
 
 def active_measures(year: int, code: str | None = None) -> list[Measure]:
@@ -62,41 +58,6 @@ def active_measures(year: int, code: str | None = None) -> list[Measure]:
     if code:
         qs = qs.filter(code=code)
     return list(qs)
-
-
-def decide_measures(
-    facts: pl.DataFrame, measures: Iterable[tuple[Measure, MeasureVersion]]
-) -> pl.DataFrame:
-    """The eligible (enterprise, measure) pairs with the capped amount and the facts each
-    decision read (as a JSON object), in one frame."""
-    parts = []
-    for measure, version in measures:
-        rule = Rule.from_json(version.rule)
-        amount = pl.col("amount_fen")
-        if measure.cap_fen is not None:
-            amount = pl.min_horizontal(amount, pl.lit(measure.cap_fen))
-        used = rule.columns()
-        decided = rule.decide_all(facts.select("enterprise_id", *used), version.params)
-        parts.append(
-            decided.filter("eligible").select(
-                pl.col("enterprise_id"),
-                pl.lit(measure.pk, pl.Int64).alias("measure_id"),
-                pl.lit(version.pk, pl.Int64).alias("version_id"),
-                amount.cast(pl.Int64).alias("amount_fen"),
-                pl.struct(used).struct.json_encode().alias("facts"),
-            )
-        )
-    if not parts:
-        return pl.DataFrame(
-            schema={
-                "enterprise_id": pl.Int64,
-                "measure_id": pl.Int64,
-                "version_id": pl.Int64,
-                "amount_fen": pl.Int64,
-                "facts": pl.Utf8,
-            }
-        )
-    return pl.concat(parts)
 
 
 @transaction.atomic
@@ -125,7 +86,7 @@ def match_run(*, year: int, acting_user: Any, code: str | None = None) -> MatchR
         matches=matched.height,
         total_fen=int(matched["amount_fen"].sum() or 0),
         snapshot_sha256=digest,
-        started_by=_user(acting_user),
+        started_by=user_or_none(acting_user),
     )
     run.snapshot.save(f"{year}-{digest[:16]}.parquet", ContentFile(data), save=False)
     run.save()
@@ -293,7 +254,7 @@ def match_confirm(*, matches: Iterable[Match], acting_user: Any) -> list[Applica
         ApplicationEvent.objects.create(
             application=application,
             to_status=S.DRAFT,
-            actor=_user(acting_user),
+            actor=user_or_none(acting_user),
             reason=_("免申即享:园区匹配批次 #%(run)s") % {"run": match.run_id},
         )
         audit.record(

@@ -24,7 +24,8 @@ from gaoxin.policies.models import (
     PaymentBatch,
 )
 from gaoxin.policies.services import ledger
-from gaoxin.policies.services.applications import S, _move, _not_same_person, _user
+from gaoxin.policies.services.applications import S, _move, _not_same_person
+from gaoxin.policies.services.ledger import user_or_none
 
 
 @transaction.atomic
@@ -56,7 +57,9 @@ def application_approve(
     )
     _not_same_person(acting_user, application.reviewed_by_id, message=_("审核人不能再批准同一申请"))
     amount = application.amount_fen or 0
-    moved = _move(application, S.APPROVED, acting_user=acting_user, approved_by=_user(acting_user))
+    moved = _move(
+        application, S.APPROVED, acting_user=acting_user, approved_by=user_or_none(acting_user)
+    )
     ledger.commit(
         measure=application.measure,
         year=application.year,
@@ -111,7 +114,7 @@ def payment_schedule(
             account_bank=application.account_bank,
             account_name=application.account_name,
             account_no=application.account_no,
-            scheduled_by=_user(acting_user),
+            scheduled_by=user_or_none(acting_user),
         )
     audit.record(
         actor=acting_user,
@@ -128,7 +131,9 @@ def _new_batch(number: str, acting_user: Any) -> PaymentBatch:
     if number:
         try:
             with transaction.atomic():
-                return PaymentBatch.objects.create(number=number, created_by=_user(acting_user))
+                return PaymentBatch.objects.create(
+                    number=number, created_by=user_or_none(acting_user)
+                )
         except IntegrityError as exc:
             raise ValidationError({"number": _("批次号%(n)s已存在") % {"n": number}}) from exc
     prefix = f"ZF{timezone.localdate():%Y%m%d}-"
@@ -137,7 +142,7 @@ def _new_batch(number: str, acting_user: Any) -> PaymentBatch:
         try:
             with transaction.atomic():
                 return PaymentBatch.objects.create(
-                    number=f"{prefix}{n:03d}", created_by=_user(acting_user)
+                    number=f"{prefix}{n:03d}", created_by=user_or_none(acting_user)
                 )
         except IntegrityError:
             continue
@@ -168,7 +173,7 @@ def payment_execute(
         raise ValidationError({"paid_on": _("支付日期不能晚于今天")})
     _payer_checks(application, acting_user)
     touched = Application.objects.filter(pk=application.pk, status=S.SCHEDULED).update(
-        status=S.PAID, paid_by=_user(acting_user), updated_at=timezone.now()
+        status=S.PAID, paid_by=user_or_none(acting_user), updated_at=timezone.now()
     )
     if touched != 1:
         if idempotency_key:
@@ -186,7 +191,7 @@ def payment_execute(
     payment.paid_on = paid_on
     payment.bank_reference = bank_reference.strip()
     payment.idempotency_key = idempotency_key or None
-    payment.executed_by = _user(acting_user)
+    payment.executed_by = user_or_none(acting_user)
     payment.entry = ledger.post(
         kind=LedgerEntry.Kind.PAYMENT,
         measure=application.measure,
@@ -212,7 +217,7 @@ def payment_execute(
         application=application,
         from_status=S.SCHEDULED,
         to_status=S.PAID,
-        actor=_user(acting_user),
+        actor=user_or_none(acting_user),
         reason=bank_reference.strip(),
     )
     audit.record(

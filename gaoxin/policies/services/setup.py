@@ -23,6 +23,7 @@ from gaoxin.policies.models import (
     Policy,
 )
 from gaoxin.policies.services import ledger
+from gaoxin.policies.services.files import checked_upload
 from gaoxin.registry.models import Enterprise
 
 LOAN_FIELDS = (
@@ -287,7 +288,6 @@ def budget_set(
 
 
 DOCUMENT_TYPES = {".pdf", ".doc", ".docx", ".ofd", ".jpg", ".jpeg", ".png"}
-DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 @transaction.atomic
@@ -296,14 +296,9 @@ def policy_attach_document(
 ) -> Policy:
     """Stores the policy's issued document (PDF, Word, OFD or a scan, at most 20 MB),
     replacing an earlier one; the old file stays in storage, the audit row names both."""
-    name = (upload.name or "").rsplit("/", 1)[-1][-150:]
-    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if suffix not in DOCUMENT_TYPES:
-        raise ValidationError(
-            {"document": _("“%(name)s”的类型不支持:请上传PDF、Word、OFD或图片") % {"name": name}}
-        )
-    if (upload.size or 0) > DOCUMENT_MAX_BYTES:
-        raise ValidationError({"document": _("“%(name)s”超过20MB") % {"name": name}})
+    name = checked_upload(
+        upload, field="document", suffixes=DOCUMENT_TYPES, kinds=_("PDF、Word、OFD或图片")
+    )
     before = policy.document.name or None
     policy.document.save(name, upload, save=False)
     policy.save(update_fields=["document", "updated_at"])

@@ -35,16 +35,13 @@ from gaoxin.policies.models import (
 )
 from gaoxin.policies.selectors import decide_one
 from gaoxin.policies.services import ledger
+from gaoxin.policies.services.ledger import user_or_none
 from gaoxin.policies.templatetags.money import yuan
 from gaoxin.registry.models import Enterprise
 
 VOUCHER_CODE = "innovation_voucher"
 NUMBER_PREFIX = "CXQ"
 V = Voucher.Status
-
-
-def _user(user: Any) -> Any:
-    return user if getattr(user, "pk", None) else None
 
 
 # --- providers ------------------------------------------------------------------------------------
@@ -207,7 +204,7 @@ def voucher_issue(
                     amount_fen=amount_fen,
                     valid_from=valid_from,
                     valid_to=valid_to,
-                    issued_by=_user(acting_user),
+                    issued_by=user_or_none(acting_user),
                 )
             break
         except IntegrityError:  # another issue took the number: take the next one
@@ -346,7 +343,7 @@ def voucher_redeem(
                 amount_fen=amount_fen,
                 redeemed_on=redeemed_on,
                 idempotency_key=idempotency_key,
-                recorded_by=_user(acting_user),
+                recorded_by=user_or_none(acting_user),
             )
     except IntegrityError:  # the same request at the same moment: it won, answer as it
         earlier = _earlier(voucher, provider, contract_no, idempotency_key)
@@ -425,7 +422,7 @@ def settlement_create(
         total_fen=total,
         paid_on=paid_on,
         bank_reference=bank_reference.strip()[:60],
-        created_by=_user(acting_user),
+        created_by=user_or_none(acting_user),
     )
     ids = [r.pk for r in pending]
     claimed = Redemption.objects.filter(pk__in=ids, settlement__isnull=True).update(

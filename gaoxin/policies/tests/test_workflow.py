@@ -517,7 +517,7 @@ def test_a_cancelled_approval_returns_its_money_to_the_budget(flow):
     assert again.status == S.DRAFT
 
 
-def test_notices_are_not_back_dated_and_late_objections_cannot_be_upheld(flow, zone_admin):
+def test_notices_are_not_back_dated_and_objections_end_with_the_approval(flow, zone_admin):
     application = submitted(flow["a"], flow["loan"], flow["clerk"])
     services.application_pass(application=application, acting_user=flow["reviewer"])
     with pytest.raises(ValidationError, match="不能早于今天"):
@@ -561,6 +561,14 @@ def test_notices_are_not_back_dated_and_late_objections_cannot_be_upheld(flow, z
     services.application_approve(
         application=application, acting_user=flow["publisher"], today=AFTER_NOTICE
     )
+    with pytest.raises(ValidationError, match="不在公示期"):
+        services.objection_record(
+            application=application,
+            objector="王先生",
+            content="y",
+            received_on=dt.date(2019, 10, 9),
+            acting_user=flow["publisher"],
+        )
 
 
 def test_a_draft_cannot_be_submitted_once_the_policy_is_withdrawn(flow, zone_admin):

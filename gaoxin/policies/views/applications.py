@@ -24,24 +24,13 @@ from django.views.decorators.http import require_POST
 from gaoxin.accounts.roles import Cap
 from gaoxin.core.access import applications_visible_to, get_application_for_user
 from gaoxin.policies import services
-from gaoxin.policies.facts import AMOUNTS as MONEY_FACTS
-from gaoxin.policies.facts import LABELS
 from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Application, Measure, Policy
 from gaoxin.policies.services.applications import EDITABLE
-from gaoxin.policies.views.setup import _day, _fail, _require, yuan_to_fen
+from gaoxin.policies.views.setup import _can, _day, _fail, _require, shown_facts, yuan_to_fen
 
 S = Application.Status
 PAGE = 50
-
-
-def _can(request: HttpRequest, cap: str) -> bool:
-    return bool(request.user.can(cap))  # type: ignore[union-attr]
-
-
-def shown_facts(facts: dict[str, Any]) -> list[tuple[str, Any, bool]]:
-    """(label, value, is money) for the facts a decision used, as the pages print them."""
-    return [(str(LABELS.get(k, k)), v, k in MONEY_FACTS) for k, v in facts.items()]
 
 
 @login_required

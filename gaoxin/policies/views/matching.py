@@ -18,8 +18,7 @@ from gaoxin.accounts.roles import Cap
 from gaoxin.policies import services
 from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Match, MatchRun
-from gaoxin.policies.views.applications import shown_facts
-from gaoxin.policies.views.setup import _fail, _require
+from gaoxin.policies.views.setup import _fail, _require, shown_facts
 
 PAGE = 100
 

@@ -19,14 +19,10 @@ from gaoxin.accounts.roles import Cap
 from gaoxin.core import audit
 from gaoxin.policies import exports, services
 from gaoxin.policies.models import Application, Holiday, Notice, Policy
-from gaoxin.policies.views.setup import _day, _fail, _require
+from gaoxin.policies.views.setup import _can, _day, _fail, _require
 
 S = Application.Status
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _can(request: HttpRequest, cap: str) -> bool:
-    return bool(request.user.can(cap))  # type: ignore[union-attr]
 
 
 @login_required

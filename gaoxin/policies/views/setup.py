@@ -4,6 +4,7 @@ and the what-if over the zone. Staff with the policy capabilities only."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,9 +26,18 @@ from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Application, Measure, Policy
 
 
+def _can(request: HttpRequest, cap: str) -> bool:
+    return bool(request.user.can(cap))  # type: ignore[union-attr]
+
+
 def _require(request: HttpRequest, cap: str) -> None:
-    if not request.user.can(cap):  # type: ignore[union-attr]
+    if not _can(request, cap):
         raise Http404
+
+
+def shown_facts(facts: Mapping[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(label, value, is money) for the facts a decision used, as the pages print them."""
+    return [(str(LABELS.get(k, k)), v, k in MONEY_FACTS) for k, v in facts.items()]
 
 
 def yuan_to_fen(text: str, field: str, *, blank: bool = False) -> int | None:
@@ -100,9 +110,7 @@ def my_policies(request: HttpRequest) -> HttpResponse:
         )
     }
     for row in rows:
-        row.shown = [  # type: ignore[attr-defined]
-            (str(LABELS.get(k, k)), v, k in MONEY_FACTS) for k, v in row.inputs.items()
-        ]
+        row.shown = shown_facts(row.inputs)  # type: ignore[attr-defined]
         row.application = live.get(row.measure.pk)  # type: ignore[attr-defined]
     return render(
         request,

@@ -27,15 +27,11 @@ from gaoxin.policies.measures import SHIPPED
 from gaoxin.policies.models import Measure, Policy, Redemption, ServiceProvider, Voucher
 from gaoxin.policies.services.vouchers import VOUCHER_CODE
 from gaoxin.policies.templatetags.money import yuan
-from gaoxin.policies.views.setup import _date, _require, yuan_to_fen
+from gaoxin.policies.views.setup import _can, _day, _require, yuan_to_fen
 from gaoxin.registry.models import Enterprise
 
 PAGE = 50
 Errors = dict[str, list[str]]
-
-
-def _can(request: HttpRequest, cap: str) -> bool:
-    return bool(request.user.can(cap))  # type: ignore[union-attr]
 
 
 def _get_voucher(request: HttpRequest, pk: Any) -> Voucher:
@@ -67,13 +63,6 @@ def _collect(errors: Errors, parse: Any, *args: Any, **kwargs: Any) -> Any:
         for name, items in _errors(exc).items():
             errors.setdefault(name, []).extend(items)
         return None
-
-
-def _required_day(text: str, field: str) -> dt.date:
-    day = _date(text, field)
-    if day is None:
-        raise ValidationError({field: _("请填写日期")})
-    return day
 
 
 def _year(text: str, field: str = "year") -> int:
@@ -185,8 +174,8 @@ def voucher_issue(request: HttpRequest) -> HttpResponse:
             errors.setdefault("measure", []).append(_("请选择创新券条款"))
         year = _collect(errors, _year, post.get("year", ""))
         amount = _collect(errors, yuan_to_fen, post.get("amount", ""), "amount_fen")
-        valid_from = _collect(errors, _required_day, post.get("valid_from", ""), "valid_from")
-        valid_to = _collect(errors, _required_day, post.get("valid_to", ""), "valid_to")
+        valid_from = _collect(errors, _day, post.get("valid_from", ""), "valid_from")
+        valid_to = _collect(errors, _day, post.get("valid_to", ""), "valid_to")
         if not errors:
             try:
                 voucher = services.voucher_issue(
@@ -256,7 +245,7 @@ def voucher_redeem(request: HttpRequest, pk: int) -> HttpResponse:
         if provider is None:
             errors.setdefault("provider", []).append(_("请选择服务机构"))
         amount = _collect(errors, yuan_to_fen, values["amount"], "amount_fen")
-        day = _collect(errors, _required_day, values["redeemed_on"], "redeemed_on")
+        day = _collect(errors, _day, values["redeemed_on"], "redeemed_on")
         if not errors:
             try:
                 redemption, created = services.voucher_redeem(
@@ -385,7 +374,7 @@ def settlement(request: HttpRequest, pk: int) -> HttpResponse:
     values = {"paid_on": timezone.localdate().isoformat(), "bank_reference": ""}
     if request.method == "POST":
         values = {k: request.POST.get(k, "").strip() for k in values}
-        paid_on = _collect(errors, _required_day, values["paid_on"], "paid_on")
+        paid_on = _collect(errors, _day, values["paid_on"], "paid_on")
         if not errors:
             try:
                 done = services.settlement_create(
